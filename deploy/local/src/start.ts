@@ -1,0 +1,62 @@
+// npm start: brings the stack up, then runs every service that exists, each line of
+// output prefixed with the service's name. Ctrl-C stops the services; the stack keeps
+// running until `npm run stack:down`.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { InstallError } from './installers.ts';
+import { repoRoot } from './paths.ts';
+import { StackError, status, up } from './stack.ts';
+
+const servicesDir = join(repoRoot, 'services');
+
+/** A service exists once it has an entry point; until then its package is a placeholder. */
+function existingServices(): string[] {
+  return readdirSync(servicesDir)
+    .filter((name) => existsSync(join(servicesDir, name, 'src', 'main.ts')))
+    .sort();
+}
+
+function run(name: string, width: number): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(servicesDir, name, 'src', 'main.ts')], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const prefix = `${name.padEnd(width)} |`;
+  for (const stream of [child.stdout, child.stderr]) {
+    if (stream) createInterface({ input: stream }).on('line', (line) => console.log(`${prefix} ${line}`));
+  }
+  child.on('exit', (code, signal) => console.log(`${prefix} exited (${signal ?? `code ${code}`})`));
+  return child;
+}
+
+async function main(): Promise<number> {
+  await up((line) => console.log(`stack | ${line}`));
+  for (const s of await status()) console.log(`stack | ${s.component.name}: ${s.component.endpoint}`);
+
+  const services = existingServices();
+  if (services.length === 0) {
+    console.log('No service has been built yet; the stack is up and stays up (`npm run stack:down` stops it).');
+    return 0;
+  }
+  const width = Math.max(...services.map((s) => s.length));
+  const children = services.map((name) => run(name, width));
+  const stop = () => {
+    for (const child of children) child.kill('SIGTERM');
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  const codes = await Promise.all(
+    children.map((child) => new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? 0)))),
+  );
+  return codes.every((code) => code === 0) ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error instanceof StackError || error instanceof InstallError ? `stack: ${error.message}` : error);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,45 @@
+// Configuration comes from the environment, validated once at start against a schema.
+// A bad value stops the start with a message naming the variable, never its value:
+// some variables are secrets, and a URL may carry a password.
+import { z } from 'zod';
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export type Env = Record<string, string | undefined>;
+
+/** Parses `env` with a zod object schema whose keys are the variable names. */
+export function loadConfig<S extends z.ZodObject>(schema: S, env: Env = process.env): z.infer<S> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`);
+  throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
+}
+
+/** A URL whose scheme is one of `protocols`; empty values fall back to the default. */
+export function urlVar(protocols: string[], fallback: string) {
+  return z
+    .string()
+    .trim()
+    .default(fallback)
+    .transform((value) => (value === '' ? fallback : value))
+    .refine(
+      (value) => {
+        try {
+          return protocols.includes(new URL(value).protocol.replace(/:$/, ''));
+        } catch {
+          return false;
+        }
+      },
+      `must be a ${protocols.join(' or ')} URL`,
+    );
+}
+
+export function stringVar(fallback: string) {
+  return z
+    .string()
+    .trim()
+    .default(fallback)
+    .transform((value) => (value === '' ? fallback : value));
+}

@@ -1,0 +1,1 @@
+export { eventually, stack, uniqueName } from './stack.ts';
