@@ -37,13 +37,21 @@ async function main(argv: string[]): Promise<number> {
 
 async function printStatus(): Promise<number> {
   const lines = await status();
-  const width = Math.max(...lines.map((l) => l.component.name.length));
-  for (const line of lines) {
-    const state = line.up ? 'up  ' : 'down';
-    const version = (line.version ?? '-').padEnd(10);
-    const owner = line.pid ? `  (pid ${line.pid})` : line.up ? '  (not started by stack:up)' : '';
-    console.log(`${state}  ${line.component.name.padEnd(width)}  ${version}  ${line.component.endpoint}${owner}`);
-  }
+  const rows = lines.map((line) => [
+    line.up ? 'up' : 'down',
+    line.component.name,
+    line.version ?? '-',
+    line.component.endpoint,
+    line.pid ? `(pid ${line.pid})` : line.up ? '(not started by stack:up)' : '',
+  ]);
+  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0))) ?? [];
+  for (const row of rows)
+    console.log(
+      row
+        .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    );
   return lines.every((l) => l.up) ? 0 : 1;
 }
 

@@ -2,8 +2,8 @@
 // installed on a bare machine, how it is started and how we know it is the real thing.
 // docker-compose.yml mirrors this declaration; test/compose.test.ts keeps them in step.
 import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
@@ -47,13 +47,15 @@ async function fetchJson(url: string): Promise<unknown> {
   return response.json();
 }
 
-function goProgram(name: string, pkg: string, versionLabel: string): Pick<Component, 'install'> & { binary: string } {
-  const binary = join(binDir, name);
+/** A server built from its wrapper module in deploy/local/go/<wrapper> into .stack/bin. */
+function goProgram(wrapper: string, pkg: string, version: string, ldflags = ''): { binary: string; install(): Promise<void> } {
+  const binary = join(binDir, wrapper);
   return {
     binary,
     install: async () => {
-      mkdirSync(dirOf(name), { recursive: true });
-      await installOnce(join(dirOf(name), 'installed'), versionLabel, () => goBuild(join(deployDir, 'go', name), pkg, binary));
+      await requireCommand('go', 'golang-go');
+      mkdirSync(binDir, { recursive: true });
+      await installOnce(`${binary}.installed`, version, () => goBuild(join(deployDir, 'go', wrapper), pkg, binary, ldflags));
     },
   };
 }
@@ -84,9 +86,13 @@ const kafka: Component = {
     if (existsSync(join(dataDir, 'meta.properties'))) return;
     // A KRaft cluster id is 16 random bytes in URL-safe base64.
     const clusterId = randomBytes(16).toString('base64url');
-    await run('java', [...kafkaJavaArgs(), 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', 'server.properties'], {
-      cwd: kafkaDir,
-    });
+    await run(
+      'java',
+      [...kafkaJavaArgs(), 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId}`, '--config', 'server.properties'],
+      {
+        cwd: kafkaDir,
+      },
+    );
   },
   launch: () => ({
     command: 'java',
@@ -161,6 +167,18 @@ function postgresBin(program: string): string {
   return join(root, newest, 'bin', program);
 }
 
+/**
+ * The `postgres` user must be able to walk down to its data folder. A checkout inside a
+ * private folder (mktemp -d makes them 0700) would stop it, so the folders above get the
+ * search bit for others (o+x: pass through, not list or read) where it is missing.
+ */
+function allowTraversal(dir: string): void {
+  for (let current = dirname(dir); current !== dirname(current); current = dirname(current)) {
+    const mode = statSync(current).mode;
+    if ((mode & 0o001) === 0) chmodSync(current, mode | 0o001);
+  }
+}
+
 /** PostgreSQL will not run as root; as root we run it as Debian's `postgres` user. */
 function postgresUser(): string | undefined {
   return process.getuid?.() === 0 ? 'postgres' : undefined;
@@ -188,6 +206,7 @@ const postgres: Component = {
     if (user) {
       const { uid, gid } = systemUserIds(user);
       chownSync(postgresDir, uid, gid);
+      allowTraversal(postgresDir);
     }
     if (existsSync(join(dataDir, 'PG_VERSION'))) return;
     const pwfile = join(postgresDir, 'initdb-password');
@@ -208,6 +227,7 @@ const postgres: Component = {
     ];
     if (user) await run('setpriv', ['--reuid', user, '--regid', user, '--init-groups', '--', ...initdb]);
     else await run(initdb[0] as string, initdb.slice(1));
+    rmSync(pwfile);
   },
   launch: () => ({
     command: postgresBin('postgres'),
@@ -245,7 +265,7 @@ const postgres: Component = {
     await client.connect();
     try {
       const result = await client.query<{ server_version: string }>('SHOW server_version');
-      return result.rows[0]?.server_version ?? 'unknown';
+      return result.rows[0]?.server_version.split(' ')[0] ?? 'unknown';
     } finally {
       await client.end();
     }
@@ -304,10 +324,7 @@ const minio: Component = {
   composeService: 's3',
   dependsOn: [],
   startTimeoutSeconds: 60,
-  install: async () => {
-    await requireCommand('go', 'golang-go');
-    await minioProgram.install();
-  },
+  install: () => minioProgram.install(),
   launch: () => ({
     command: minioProgram.binary,
     args: ['server', join(dirOf('s3'), 'data'), '--address', '127.0.0.1:9000', '--console-address', '127.0.0.1:9001', '--quiet'],
@@ -316,7 +333,7 @@ const minio: Component = {
   probe: async () => {
     const response = await fetch('http://127.0.0.1:9000/minio/health/ready', { signal: AbortSignal.timeout(2000) });
     if (!response.ok || !(response.headers.get('server') ?? '').includes('MinIO')) throw new Error('not MinIO');
-    return `MinIO ${MINIO_VERSION}`;
+    return MINIO_VERSION.split('-').slice(1).join('-');
   },
 };
 
@@ -332,10 +349,7 @@ const jaeger: Component = {
   composeService: 'jaeger',
   dependsOn: [],
   startTimeoutSeconds: 60,
-  install: async () => {
-    await requireCommand('go', 'golang-go');
-    await jaegerProgram.install();
-  },
+  install: () => jaegerProgram.install(),
   launch: () => ({
     command: jaegerProgram.binary,
     args: ['--config', join(deployDir, 'jaeger', 'config.yaml')],
@@ -350,7 +364,12 @@ const jaeger: Component = {
 // --- SMTP sink (Mailpit) ---------------------------------------------------------------
 
 const MAILPIT_VERSION = 'v1.28.0';
-const mailpitProgram = goProgram('mailpit', 'github.com/axllent/mailpit', MAILPIT_VERSION);
+const mailpitProgram = goProgram(
+  'mailpit',
+  'github.com/axllent/mailpit',
+  MAILPIT_VERSION,
+  `-X github.com/axllent/mailpit/config.Version=${MAILPIT_VERSION}`,
+);
 const mailpit: Component = {
   name: 'smtp',
   product: 'Mailpit SMTP sink',
@@ -359,10 +378,7 @@ const mailpit: Component = {
   composeService: 'smtp',
   dependsOn: [],
   startTimeoutSeconds: 30,
-  install: async () => {
-    await requireCommand('go', 'golang-go');
-    await mailpitProgram.install();
-  },
+  install: () => mailpitProgram.install(),
   launch: () => ({
     command: mailpitProgram.binary,
     args: [

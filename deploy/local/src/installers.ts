@@ -70,9 +70,9 @@ export async function mavenCopyDependencies(pomDir: string, outputDir: string, p
  * checksum-database look-ups, and it can carry replace directives (which
  * `go install pkg@version` refuses).
  */
-export async function goBuild(wrapperDir: string, pkg: string, output: string): Promise<void> {
+export async function goBuild(wrapperDir: string, pkg: string, output: string, ldflags = ''): Promise<void> {
   mkdirSync(join(output, '..'), { recursive: true });
-  await run('go', ['build', '-trimpath', '-o', output, pkg], {
+  await run('go', ['build', '-trimpath', `-ldflags=${ldflags}`, '-o', output, pkg], {
     cwd: wrapperDir,
     env: { GOFLAGS: '-mod=readonly -buildvcs=false', GOTOOLCHAIN: 'local', CGO_ENABLED: '0' },
   });

@@ -30,12 +30,12 @@ describe('the local stack', () => {
 
       await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
       await producer.send({ topic, acks: -1, messages: [{ key: 'k1', value: 'hello kafka' }] });
+      await consumer.subscribe({ topic, fromBeginning: true });
       const received = new Promise<{ key: string; value: string }>((resolve) => {
         void consumer.run({
           eachMessage: async ({ message }) => resolve({ key: String(message.key), value: String(message.value) }),
         });
       });
-      await consumer.subscribe({ topic, fromBeginning: true });
       expect(await received).toEqual({ key: 'k1', value: 'hello kafka' });
     } finally {
       await Promise.all([consumer.disconnect(), producer.disconnect()]);
@@ -56,7 +56,7 @@ describe('the local stack', () => {
     const { id } = await registry.register({ type: SchemaType.AVRO, schema }, { subject });
     expect(id).toBeGreaterThan(0);
     const fetched = (await registry.getSchema(id)) as unknown as { name: string };
-    expect(fetched.name).toBe('Smoke');
+    expect(fetched.name).toBe('dev.tickflow.smoke.Smoke');
     const encoded = await registry.encode(id, { greeting: 'hi' });
     expect(encoded[0]).toBe(0); // the Confluent wire format's magic byte
     expect(encoded.readInt32BE(1)).toBe(id);
