@@ -1,0 +1,235 @@
+// Encodes and decodes event payloads in the Confluent wire format: magic byte 0, the
+// registry's 4-byte schema id (big-endian), then the Avro binary body.
+import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import avsc from 'avsc';
+import { IncompatibleSchemaError, InvalidPayloadError, UndecodableError } from './codec-errors.ts';
+import { avroTypeOf, type EventContract } from './event-contract.ts';
+
+const MAGIC_BYTE = 0;
+const HEADER_LENGTH = 5;
+const COMPATIBILITY_RULE = COMPATIBILITY.BACKWARD;
+
+export interface DecodedEvent<T> {
+  payload: T;
+  schemaId: number;
+  /** The writer schema's record full name, namespace included. */
+  recordName: string;
+}
+
+interface RegisteredContract {
+  contract: EventContract<unknown>;
+  schemaJson: string;
+  schemaId: number;
+}
+
+interface WireMessage {
+  schemaId: number;
+  writerType: avsc.Type;
+  body: Buffer;
+}
+
+export class EventCodec {
+  readonly #registryUrl: string;
+  // The client caches schemas by id, including the ones it registered, so decoding a known
+  // id makes no HTTP call.
+  readonly #registry: SchemaRegistry;
+  readonly #registered = new Map<string, RegisteredContract>();
+  readonly #resolvers = new WeakMap<EventContract<unknown>, Map<number, avsc.Resolver>>();
+
+  constructor({ registryUrl }: { registryUrl: string }) {
+    this.#registryUrl = registryUrl.replace(/\/+$/, '');
+    this.#registry = new SchemaRegistry({ host: this.#registryUrl });
+  }
+
+  /** Registers each contract's schema under the subject named by its event type. */
+  async register(contracts: EventContract<unknown>[]): Promise<void> {
+    for (const contract of contracts) {
+      // Set on every register, not left to the client: it sets the rule only after a
+      // subject's first version, and refuses to register at all once someone changed it.
+      await this.#setCompatibility(contract.type);
+      const schemaJson = JSON.stringify(contract.schema);
+      let schemaId: number;
+      try {
+        ({ id: schemaId } = await this.#registry.register(
+          { type: SchemaType.AVRO, schema: schemaJson },
+          { subject: contract.type, compatibility: COMPATIBILITY_RULE },
+        ));
+      } catch (error) {
+        if (httpStatusOf(error) === 409) throw new IncompatibleSchemaError(contract.type, messageOf(error));
+        throw error;
+      }
+      this.#registered.set(contract.type, { contract, schemaJson, schemaId });
+    }
+  }
+
+  async encode<T>(contract: EventContract<T>, payload: T): Promise<Buffer> {
+    const schemaId = this.#schemaIdFor(contract);
+    const avroType = avroTypeOf(contract);
+    assertFits(contract.type, avroType, payload);
+    const header = Buffer.alloc(HEADER_LENGTH);
+    header.writeUInt8(MAGIC_BYTE, 0);
+    header.writeInt32BE(schemaId, 1);
+    return Buffer.concat([header, avroType.toBuffer(payload)]);
+  }
+
+  /** Decodes with the writer's schema, whatever event it is. */
+  async decode(value: Buffer | null): Promise<DecodedEvent<unknown>> {
+    const { schemaId, writerType, body } = await this.#read(value);
+    const recordName = writerType.name ?? '';
+    return { payload: decodeBody(writerType, body, schemaId, recordName), schemaId, recordName };
+  }
+
+  /**
+   * Decodes a `contract` event into the contract's own schema: data written with an older
+   * compatible schema comes out in the contract's shape, defaults filled in.
+   */
+  async decodeAs<T>(contract: EventContract<T>, value: Buffer | null): Promise<DecodedEvent<T>> {
+    const { schemaId, writerType, body } = await this.#read(value);
+    const readerType = avroTypeOf(contract);
+    const recordName = writerType.name ?? '';
+    if (recordName !== readerType.name) {
+      throw new UndecodableError(
+        'invalid-payload',
+        `expected a '${contract.type}' record '${readerType.name}', but schema id ${schemaId} writes '${recordName}'`,
+      );
+    }
+    const resolver = this.#resolver(contract, readerType, schemaId, writerType);
+    return { payload: decodeBody(readerType, body, schemaId, recordName, resolver) as T, schemaId, recordName };
+  }
+
+  #schemaIdFor(contract: EventContract<unknown>): number {
+    const registered = this.#registered.get(contract.type);
+    if (!registered) {
+      throw new Error(`event type '${contract.type}' is not registered with this codec: register its contract before encoding`);
+    }
+    if (registered.contract !== contract && registered.schemaJson !== JSON.stringify(contract.schema)) {
+      throw new Error(`event type '${contract.type}' was registered with a different schema than the contract given to encode`);
+    }
+    return registered.schemaId;
+  }
+
+  async #read(value: Buffer | null): Promise<WireMessage> {
+    if (value === null) throw new UndecodableError('wire-format', 'the message has no value');
+    if (value.length < HEADER_LENGTH) {
+      throw new UndecodableError('wire-format', `the value is ${value.length} bytes, shorter than the ${HEADER_LENGTH}-byte header`);
+    }
+    if (value[0] !== MAGIC_BYTE) {
+      throw new UndecodableError('wire-format', `magic byte is ${value[0]}, expected ${MAGIC_BYTE}`);
+    }
+    const schemaId = value.readInt32BE(1);
+    let writerType: unknown;
+    try {
+      writerType = await this.#registry.getSchema(schemaId);
+    } catch (error) {
+      if (httpStatusOf(error) === 404) {
+        throw new UndecodableError('unknown-schema', `schema id ${schemaId} is not known to the registry at ${this.#registryUrl}`, {
+          cause: error,
+        });
+      }
+      throw error;
+    }
+    if (!avsc.Type.isType(writerType, 'record')) {
+      throw new UndecodableError('invalid-payload', `schema id ${schemaId} is not an Avro record schema`);
+    }
+    return { schemaId, writerType: writerType as avsc.Type, body: value.subarray(HEADER_LENGTH) };
+  }
+
+  #resolver(contract: EventContract<unknown>, readerType: avsc.Type, schemaId: number, writerType: avsc.Type): avsc.Resolver {
+    let bySchemaId = this.#resolvers.get(contract);
+    if (!bySchemaId) {
+      bySchemaId = new Map();
+      this.#resolvers.set(contract, bySchemaId);
+    }
+    let resolver = bySchemaId.get(schemaId);
+    if (!resolver) {
+      try {
+        resolver = readerType.createResolver(writerType);
+      } catch (error) {
+        throw new UndecodableError(
+          'invalid-payload',
+          `'${contract.type}' data written with schema id ${schemaId} cannot be read with the contract's schema: ${messageOf(error)}`,
+          { cause: error },
+        );
+      }
+      bySchemaId.set(schemaId, resolver);
+    }
+    return resolver;
+  }
+
+  async #setCompatibility(subject: string): Promise<void> {
+    const response = await fetch(`${this.#registryUrl}/config/${encodeURIComponent(subject)}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+      body: JSON.stringify({ compatibility: COMPATIBILITY_RULE }),
+    });
+    if (!response.ok) {
+      throw new Error(
+        `schema registry refused compatibility ${COMPATIBILITY_RULE} for subject '${subject}': HTTP ${response.status} ${await response.text()}`,
+      );
+    }
+  }
+}
+
+function decodeBody(type: avsc.Type, body: Buffer, schemaId: number, recordName: string, resolver?: avsc.Resolver): unknown {
+  try {
+    return type.fromBuffer(body, resolver);
+  } catch (error) {
+    throw new UndecodableError(
+      'invalid-payload',
+      `the bytes do not decode as '${recordName}' (schema id ${schemaId}): ${messageOf(error)}`,
+      {
+        cause: error,
+      },
+    );
+  }
+}
+
+/** Names every offending field, and what it should be, but never its value: payloads may carry personal data. */
+function assertFits(eventType: string, avroType: avsc.Type, payload: unknown): void {
+  const fields: string[] = [];
+  const problems: string[] = [];
+  const valid = avroType.isValid(payload, {
+    noUndeclaredFields: true,
+    errorHook: (path, value, type) => {
+      const at = path.join('.');
+      const undeclared = undeclaredFields(type, value);
+      if (undeclared.length > 0) {
+        for (const name of undeclared) {
+          const field = at ? `${at}.${name}` : name;
+          fields.push(field);
+          problems.push(`${field} is not in the schema`);
+        }
+        return;
+      }
+      fields.push(at);
+      problems.push(`${at || '(payload)'} must be ${describeType(type)}, got ${describeValue(value)}`);
+    },
+  });
+  if (!valid) throw new InvalidPayloadError(eventType, fields, problems);
+}
+
+function undeclaredFields(type: avsc.Type, value: unknown): string[] {
+  if (!(type instanceof avsc.types.RecordType) || typeof value !== 'object' || value === null) return [];
+  const declared = new Set(type.fields.map((field) => field.name));
+  return Object.keys(value).filter((name) => !declared.has(name));
+}
+
+function describeType(type: avsc.Type): string {
+  if (type instanceof avsc.types.EnumType) return `one of ${type.symbols.join(', ')}`;
+  return type.name ?? JSON.stringify(type.schema());
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value;
+}
+
+function httpStatusOf(error: unknown): number | undefined {
+  if (typeof error !== 'object' || error === null || !('status' in error)) return undefined;
+  return typeof error.status === 'number' ? error.status : undefined;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

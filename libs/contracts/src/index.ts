@@ -1,0 +1,17 @@
+export { IncompatibleSchemaError, InvalidPayloadError, UndecodableError, type UndecodableReason } from './codec-errors.ts';
+export { type DecodedEvent, EventCodec } from './event-codec.ts';
+export {
+  type AvroAnnotatedPrimitiveSchema,
+  type AvroArraySchema,
+  type AvroEnumSchema,
+  type AvroFixedSchema,
+  type AvroMapSchema,
+  type AvroPrimitiveSchema,
+  type AvroRecordField,
+  type AvroRecordSchema,
+  type AvroSchema,
+  defineEvent,
+  type EventContract,
+} from './event-contract.ts';
+export { type JobFailed, jobFailed } from './events/job-failed.ts';
+export { type SchedulerTick, schedulerTick } from './events/scheduler-tick.ts';

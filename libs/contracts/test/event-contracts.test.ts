@@ -1,0 +1,95 @@
+// Each event's TypeScript type is written by hand next to its Avro schema; these tests are
+// what keeps the two in step. Every example is typed as the interface, so tsc checks it
+// against the type, and it must round-trip through the schema unchanged, so the registry-
+// registered schema agrees with it too.
+import { loadInfrastructure } from '@tickflow/runtime';
+import { uniqueName } from '@tickflow/testing';
+import avsc from 'avsc';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  defineEvent,
+  EventCodec,
+  type EventContract,
+  InvalidPayloadError,
+  type JobFailed,
+  jobFailed,
+  type SchedulerTick,
+  schedulerTick,
+} from '../src/index.ts';
+
+interface EventCase<T> {
+  contract: EventContract<T>;
+  examples: T[];
+  invalid: { value: unknown; field: string };
+}
+
+const schedulerTickCase: EventCase<SchedulerTick> = {
+  contract: schedulerTick,
+  examples: [
+    { schedule: 'metering-monthly', scheduledTime: '2025-11-01T00:00:00.000Z', payload: {} },
+    { schedule: 'reporting-weekly', scheduledTime: '2025-11-03T06:00:00.000Z', payload: { period: 'week', region: 'eu-west-1' } },
+  ],
+  invalid: {
+    value: { schedule: 'metering-monthly', scheduledTime: '2025-11-01T00:00:00.000Z', payload: { retries: 3 } },
+    field: 'payload.retries',
+  },
+};
+
+const failure: JobFailed = {
+  topic: 'metering.requests',
+  key: 'contract-42',
+  eventId: 'tick:metering-monthly:2025-11-01T00:00:00.000Z',
+  eventType: 'tickflow.scheduler.tick',
+  attempts: 5,
+  reason: 'exhausted',
+  errorClass: 'ClazarApiError',
+  errorMessage: 'HTTP 503 from the metering API',
+  firstFailedAt: '2025-11-01T00:00:01.000Z',
+  failedAt: '2025-11-01T00:01:03.000Z',
+};
+
+const jobFailedCase: EventCase<JobFailed> = {
+  contract: jobFailed,
+  examples: [
+    failure,
+    { ...failure, key: null, attempts: 1, reason: 'fatal' },
+    { ...failure, reason: 'undecodable', eventType: '', errorMessage: '' },
+  ],
+  invalid: { value: { ...failure, reason: 'gave-up' }, field: 'reason' },
+};
+
+const cases = [schedulerTickCase, jobFailedCase] as EventCase<unknown>[];
+
+describe.each(cases)('$contract.type', ({ contract, examples, invalid }) => {
+  const avroType = avsc.Type.forSchema(contract.schema as unknown as avsc.Schema);
+  const codec = new EventCodec({ registryUrl: loadInfrastructure().schemaRegistryUrl });
+  // The same schema under a subject of this run's own, so tests never touch the real subject.
+  const testContract = defineEvent<unknown>(uniqueName(contract.type), contract.schema);
+
+  beforeAll(async () => {
+    await codec.register([testContract]);
+  });
+
+  it.each(examples.map((example, index) => ({ index, example })))('example $index fits the schema and round-trips', async ({ example }) => {
+    const problems: string[] = [];
+    const valid = avroType.isValid(example, { noUndeclaredFields: true, errorHook: (path) => problems.push(path.join('.')) });
+    expect(problems).toEqual([]);
+    expect(valid).toBe(true);
+
+    const decoded = await codec.decodeAs(testContract, await codec.encode(testContract, example));
+    expect(decoded.payload).toEqual(example);
+    expect(decoded.recordName).toBe(contract.recordName);
+  });
+
+  it('rejects a value that does not fit, naming the field', async () => {
+    expect(avroType.isValid(invalid.value)).toBe(false);
+    const error = await codec.encode(testContract, invalid.value).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidPayloadError);
+    expect((error as InvalidPayloadError).fields).toEqual([invalid.field]);
+    expect((error as Error).message).toContain(invalid.field);
+  });
+
+  it('names its record in its own namespace', () => {
+    expect(contract.recordName).toBe(`${contract.schema.namespace}.${contract.schema.name}`);
+  });
+});

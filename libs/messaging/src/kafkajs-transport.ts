@@ -1,0 +1,149 @@
+import { type Consumer, type IHeaders, Kafka, logLevel, type Producer } from 'kafkajs';
+import type { Headers } from './envelope.ts';
+import type { Batch, OutgoingRecord, ReceivedRecord, SubscribeOptions, Subscription, TopicSpec, Transport } from './transport.ts';
+
+export interface KafkaJsTransportOptions {
+  clientId: string;
+  brokers: string[];
+}
+
+export class KafkaJsTransport implements Transport {
+  private readonly kafka: Kafka;
+  private producer: Promise<Producer> | undefined;
+  private readonly consumers = new Set<Consumer>();
+
+  constructor(options: KafkaJsTransportOptions) {
+    this.kafka = new Kafka({ clientId: options.clientId, brokers: options.brokers, logLevel: logLevel.ERROR });
+  }
+
+  async produce(records: OutgoingRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    this.producer ??= (async () => {
+      // Idempotent with acks=all: a retried send never writes a record twice.
+      const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+      await producer.connect();
+      return producer;
+    })();
+    const producer = await this.producer;
+    const byTopic = new Map<string, OutgoingRecord[]>();
+    for (const record of records) byTopic.set(record.topic, [...(byTopic.get(record.topic) ?? []), record]);
+    await producer.sendBatch({
+      acks: -1,
+      topicMessages: [...byTopic].map(([topic, list]) => ({
+        topic,
+        messages: list.map((r) => ({ key: r.key, value: r.value, headers: r.headers })),
+      })),
+    });
+  }
+
+  async subscribe(options: SubscribeOptions): Promise<Subscription> {
+    const consumer = this.kafka.consumer({
+      groupId: options.groupId,
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1_000,
+      // Short fetch waits keep redelivery from a delay topic close to its due time.
+      maxWaitTimeInMs: 100,
+      retry: { retries: 10 },
+    });
+    this.consumers.add(consumer);
+    let assigned = false;
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      assigned = true;
+    });
+    consumer.on(consumer.events.REBALANCING, () => {
+      assigned = false;
+    });
+    const resumeTimers = new Set<NodeJS.Timeout>();
+    await consumer.connect();
+    await consumer.subscribe({ topics: options.topics, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: options.concurrency,
+      eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
+        const { topic, partition } = batch;
+        const records: ReceivedRecord[] = batch.messages.map((m) => ({
+          topic,
+          partition,
+          offset: m.offset,
+          key: m.key,
+          value: m.value,
+          headers: decodeHeaders(m.headers),
+        }));
+        const view: Batch = {
+          topic,
+          partition,
+          records,
+          commit: async (record) => {
+            // Resolving moves kafkajs' own fetch position; committing makes it durable.
+            resolveOffset(record.offset);
+            await consumer.commitOffsets([{ topic, partition, offset: (BigInt(record.offset) + 1n).toString() }]);
+          },
+          pauseUntil: (record, resumeAt) => {
+            consumer.pause([{ topic, partitions: [partition] }]);
+            consumer.seek({ topic, partition, offset: record.offset });
+            const timer = setTimeout(
+              () => {
+                resumeTimers.delete(timer);
+                consumer.resume([{ topic, partitions: [partition] }]);
+              },
+              Math.max(0, resumeAt - Date.now()),
+            );
+            resumeTimers.add(timer);
+          },
+          heartbeat,
+          isRunning: () => isRunning() && !isStale(),
+        };
+        await options.onBatch(view);
+      },
+    });
+    return {
+      isAssigned: () => assigned,
+      stop: async () => {
+        for (const timer of resumeTimers) clearTimeout(timer);
+        // disconnect() waits for the batch in hand; its handled records are committed by then.
+        await consumer.disconnect();
+        this.consumers.delete(consumer);
+      },
+    };
+  }
+
+  async ensureTopics(specs: TopicSpec[]): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const existing = new Set(await admin.listTopics());
+      const missing = specs.filter((s) => !existing.has(s.name));
+      if (missing.length === 0) return;
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((s) => ({
+          topic: s.name,
+          numPartitions: s.partitions,
+          configEntries: [
+            { name: 'retention.ms', value: String(s.retentionMs) },
+            { name: 'cleanup.policy', value: s.cleanupPolicy },
+          ],
+        })),
+      });
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.consumers].map((c) => c.disconnect()));
+    this.consumers.clear();
+    if (this.producer) await (await this.producer).disconnect();
+    this.producer = undefined;
+  }
+}
+
+function decodeHeaders(headers: IHeaders | undefined): Headers {
+  const out: Headers = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (value === undefined) continue;
+    out[name] = Array.isArray(value) ? String(value[0]) : String(value);
+  }
+  return out;
+}

@@ -1,0 +1,65 @@
+// The Kafka client behind an interface of our own: the router speaks only this, so the
+// client library (kafkajs today) can be swapped without touching routing or retries.
+import type { Headers } from './envelope.ts';
+
+export interface ReceivedRecord {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Headers;
+}
+
+export interface OutgoingRecord {
+  topic: string;
+  key: string | Buffer | null;
+  value: Buffer | null;
+  headers: Headers;
+}
+
+export interface TopicSpec {
+  name: string;
+  partitions: number;
+  /** -1 keeps records forever. */
+  retentionMs: number;
+  cleanupPolicy: 'delete' | 'compact';
+}
+
+/** One fetched batch of one partition, in offset order. */
+export interface Batch {
+  topic: string;
+  partition: number;
+  records: ReceivedRecord[];
+  /** Commits the group's position to just after `record`: call once its outcome is durable. */
+  commit(record: ReceivedRecord): Promise<void>;
+  /** Stops fetching this partition until `resumeAt` (epoch ms), then fetches again from `record`. */
+  pauseUntil(record: ReceivedRecord, resumeAt: number): void;
+  heartbeat(): Promise<void>;
+  /** False once the subscription is stopping: finish the record in hand and return. */
+  isRunning(): boolean;
+}
+
+export interface Subscription {
+  /** Lets in-flight batches finish (their outcomes committed), then leaves the group. */
+  stop(): Promise<void>;
+  /** True once the group has assigned this member its partitions. */
+  isAssigned(): boolean;
+}
+
+export interface SubscribeOptions {
+  groupId: string;
+  topics: string[];
+  /** Partitions handled at once; records within one partition are always in order. */
+  concurrency: number;
+  onBatch(batch: Batch): Promise<void>;
+}
+
+export interface Transport {
+  /** Resolves once every record is acknowledged by all in-sync replicas. */
+  produce(records: OutgoingRecord[]): Promise<void>;
+  subscribe(options: SubscribeOptions): Promise<Subscription>;
+  /** Creates missing topics; existing topics are left as they are. */
+  ensureTopics(specs: TopicSpec[]): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,126 @@
+// A service of its own per test: unique topics and groups on the real Kafka and registry.
+import { trace } from '@opentelemetry/api';
+import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
+import { defineEvent, EventCodec } from '@tickflow/contracts';
+import { stack, uniqueName } from '@tickflow/testing';
+import { Kafka, logLevel } from 'kafkajs';
+import { cloudEventHeaders, type Headers, newCloudEvent } from '../src/envelope.ts';
+import { KafkaJsTransport } from '../src/kafkajs-transport.ts';
+import { type Handler, type Log, type RouteOptions, Router } from '../src/router.ts';
+
+// Real span ids, so the trace context the router writes can be checked.
+trace.setGlobalTracerProvider(new BasicTracerProvider());
+
+export interface TestJob {
+  id: string;
+}
+
+export const testJob = defineEvent<TestJob>('tickflow.test.job', {
+  type: 'record',
+  name: 'TestJob',
+  namespace: 'dev.tickflow.test',
+  fields: [{ name: 'id', type: 'string' }],
+});
+
+export interface LogLine {
+  level: string;
+  msg: string;
+  fields: Record<string, unknown>;
+}
+
+export function memoryLog(lines: LogLine[] = [], bound: Record<string, unknown> = {}): Log {
+  const write =
+    (level: string) =>
+    (msg: string, fields: Record<string, unknown> = {}) => {
+      lines.push({ level, msg, fields: { ...bound, ...fields } });
+    };
+  return {
+    debug: write('debug'),
+    info: write('info'),
+    warn: write('warn'),
+    error: write('error'),
+    child: (f) => memoryLog(lines, { ...bound, ...f }),
+  };
+}
+
+export interface RawRecord {
+  partition: number;
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Headers;
+}
+
+export class TestBed {
+  readonly service = uniqueName('svc');
+  readonly topic = `${this.service}.requests`;
+  readonly codec = new EventCodec({ registryUrl: stack.schemaRegistryUrl });
+  readonly transport = new KafkaJsTransport({ clientId: this.service, brokers: stack.kafkaBrokers });
+  readonly log: LogLine[] = [];
+  readonly router: Router;
+  private readonly kafka = new Kafka({ clientId: `${this.service}-test`, brokers: stack.kafkaBrokers, logLevel: logLevel.NOTHING });
+  private readonly producer = this.kafka.producer();
+
+  constructor(handler: Handler<TestJob>, options: RouteOptions = {}, partitions = 2) {
+    this.router = new Router({ service: this.service, transport: this.transport, codec: this.codec, log: memoryLog(this.log), partitions });
+    this.router.route(this.topic, testJob, handler, options);
+  }
+
+  async start(): Promise<void> {
+    await this.router.start();
+    await this.producer.connect();
+  }
+
+  async send(id: string, options: { key?: string; partition?: number; headers?: Headers; topic?: string } = {}): Promise<Headers> {
+    const value = await this.codec.encode(testJob, { id });
+    const headers = { ...cloudEventHeaders(newCloudEvent('tickflow/test', testJob.type)), ...options.headers };
+    await this.sendRaw(value, headers, options);
+    return headers;
+  }
+
+  async sendRaw(value: Buffer | null, headers: Headers, options: { key?: string; partition?: number; topic?: string } = {}): Promise<void> {
+    await this.producer.send({
+      topic: options.topic ?? this.topic,
+      acks: -1,
+      messages: [
+        { key: options.key ?? null, value, headers, ...(options.partition === undefined ? {} : { partition: options.partition }) },
+      ],
+    });
+  }
+
+  /** Reads `count` records of a topic from its beginning, or fails after `timeoutMs`. */
+  async read(topic: string, count: number, timeoutMs = 20_000): Promise<RawRecord[]> {
+    const consumer = this.kafka.consumer({ groupId: uniqueName('reader'), maxWaitTimeInMs: 100 });
+    const records: RawRecord[] = [];
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`read ${records.length} of ${count} records from ${topic} in ${timeoutMs} ms`)),
+          timeoutMs,
+        );
+        void consumer.run({
+          eachMessage: async ({ partition, message }) => {
+            const headers: Headers = {};
+            for (const [k, v] of Object.entries(message.headers ?? {})) if (v !== undefined) headers[k] = String(v);
+            records.push({ partition, offset: message.offset, key: message.key, value: message.value, headers });
+            if (records.length >= count) {
+              clearTimeout(timer);
+              resolve();
+            }
+          },
+        });
+      });
+    } finally {
+      await consumer.disconnect();
+    }
+    return records;
+  }
+
+  async stop(): Promise<void> {
+    await this.router.stop();
+    await this.transport.close();
+    await this.producer.disconnect();
+  }
+}
