@@ -102,6 +102,15 @@ async function start(component: Component, log: Log): Promise<void> {
   const t = Date.now();
   let pid = runningPid(dir);
   if (pid === undefined) {
+    // Installs can take minutes: something may have taken the ports, or brought the
+    // component up, since stack:up first looked.
+    const already = await probe(component);
+    if (already !== undefined) {
+      log(`${component.name}: came up meanwhile (${already}), reused`);
+      await component.provision?.();
+      return;
+    }
+    await refuseTakenPorts([component]);
     await component.prepare?.();
     pid = launchDetached(dir, component.launch());
   }
