@@ -9,8 +9,8 @@ export class ConfigError extends Error {
 
 export type Env = Record<string, string | undefined>;
 
-/** Parses `env` with a zod object schema whose keys are the variable names. */
-export function loadConfig<S extends z.ZodObject>(schema: S, env: Env = process.env): z.infer<S> {
+/** Parses `env` with a zod object schema (or an intersection of them) whose keys are the variable names. */
+export function loadConfig<S extends z.ZodType<Record<string, unknown>>>(schema: S, env: Env = process.env): z.infer<S> {
   const result = schema.safeParse(env);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`);
@@ -42,4 +42,18 @@ export function stringVar(fallback: string) {
     .trim()
     .default(fallback)
     .transform((value) => (value === '' ? fallback : value));
+}
+
+/** A TCP port, 0 (any free port) to 65535; empty values fall back to the default. */
+export function portVar(fallback: number) {
+  return stringVar(String(fallback))
+    .refine((value) => /^\d{1,5}$/.test(value) && Number(value) <= 65535, 'must be an integer port from 0 to 65535')
+    .transform(Number);
+}
+
+/** One of `values` (given in lower case), in any letter case; empty values fall back to the default. */
+export function enumVar<const V extends readonly [string, ...string[]]>(values: V, fallback: V[number]) {
+  return stringVar(fallback)
+    .transform((value) => value.toLowerCase())
+    .pipe(z.enum(values, { error: `must be one of ${values.join(', ')}` }));
 }

@@ -31,7 +31,11 @@ export interface Infrastructure {
 }
 
 export function loadInfrastructure(env: Env = process.env): Infrastructure {
-  const c = loadConfig(infrastructureSchema, env);
+  return infrastructureFrom(loadConfig(infrastructureSchema, env));
+}
+
+/** The endpoints in variables already parsed with `infrastructureSchema`. */
+export function infrastructureFrom(c: z.infer<typeof infrastructureSchema>): Infrastructure {
   return {
     kafkaBrokers: c.KAFKA_BROKERS,
     schemaRegistryUrl: c.SCHEMA_REGISTRY_URL,
