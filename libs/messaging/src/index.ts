@@ -9,6 +9,7 @@ export {
   readCloudEvent,
 } from './envelope.ts';
 export { DeferError, type ErrorClassifier, FatalError, RetryableError, UndecodableMessageError } from './errors.ts';
+export { HandlerTimeoutError } from './handler-deadlines.ts';
 export { KafkaJsTransport, type KafkaJsTransportOptions } from './kafkajs-transport.ts';
 export { dedupe, logging } from './middleware.ts';
 export { decideFailure, type FailureOutcome } from './outcome.ts';
@@ -26,4 +27,5 @@ export {
   Router,
   type RouterOptions,
 } from './router.ts';
+export { type RunningService, runService, type ServiceDefinition, startService } from './service-host.ts';
 export type { Batch, OutgoingRecord, ReceivedRecord, SubscribeOptions, Subscription, TopicSpec, Transport } from './transport.ts';

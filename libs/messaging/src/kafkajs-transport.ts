@@ -43,6 +43,7 @@ export class KafkaJsTransport implements Transport {
       heartbeatInterval: 1_000,
       // Short fetch waits keep redelivery from a delay topic close to its due time.
       maxWaitTimeInMs: 100,
+      maxBytesPerPartition: 1024 * 1024,
       retry: { retries: 10 },
     });
     this.consumers.add(consumer);
@@ -57,10 +58,14 @@ export class KafkaJsTransport implements Transport {
     await consumer.connect();
     await consumer.subscribe({ topics: options.topics, fromBeginning: true });
     await consumer.run({
-      autoCommit: false,
+      // kafkajs commits only offsets we resolved, and we resolve a record only once its
+      // outcome is durable; committing on an interval keeps a broker round trip off
+      // every batch. A crash replays at most the last interval's records.
+      autoCommit: true,
+      autoCommitInterval: 1000,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: options.concurrency,
-      eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
+      eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset, commitOffsetsIfNecessary }) => {
         const { topic, partition } = batch;
         const records: ReceivedRecord[] = batch.messages.map((m) => ({
           topic,
@@ -75,9 +80,8 @@ export class KafkaJsTransport implements Transport {
           partition,
           records,
           commit: async (record) => {
-            // Resolving moves kafkajs' own fetch position; committing makes it durable.
             resolveOffset(record.offset);
-            await consumer.commitOffsets([{ topic, partition, offset: (BigInt(record.offset) + 1n).toString() }]);
+            await commitOffsetsIfNecessary();
           },
           pauseUntil: (record, resumeAt) => {
             consumer.pause([{ topic, partitions: [partition] }]);
@@ -106,6 +110,27 @@ export class KafkaJsTransport implements Transport {
         this.consumers.delete(consumer);
       },
     };
+  }
+
+  async consumerLag(groupId: string, topics: string[]): Promise<{ topic: string; partition: number; lag: number }[]> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const committed = await admin.fetchOffsets({ groupId, topics });
+      const lag: { topic: string; partition: number; lag: number }[] = [];
+      for (const { topic, partitions } of committed) {
+        const ends = await admin.fetchTopicOffsets(topic);
+        for (const end of ends) {
+          const at = partitions.find((p) => p.partition === end.partition)?.offset ?? '-1';
+          // -1: nothing committed yet, so the whole partition is still to read.
+          const from = at === '-1' ? BigInt(end.low) : BigInt(at);
+          lag.push({ topic, partition: end.partition, lag: Number(BigInt(end.high) - from) });
+        }
+      }
+      return lag;
+    } finally {
+      await admin.disconnect();
+    }
   }
 
   async ensureTopics(specs: TopicSpec[]): Promise<void> {

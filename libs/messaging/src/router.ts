@@ -18,6 +18,7 @@ import {
   retryHeaders,
 } from './envelope.ts';
 import { type ErrorClassifier, UndecodableMessageError } from './errors.ts';
+import { HandlerDeadlines } from './handler-deadlines.ts';
 import { decideFailure } from './outcome.ts';
 import { deadLetterTopic, parseTiers, type RetryTier, retryTopic } from './retry-tiers.ts';
 import type { Batch, ReceivedRecord, Subscription, TopicSpec, Transport } from './transport.ts';
@@ -76,6 +77,8 @@ interface Route {
   topic: string;
   contract: Contract<unknown>;
   handler: Handler<unknown>;
+  /** The handler wrapped in every middleware, built at start. */
+  chain?: Handler<unknown>;
   tiers: RetryTier[];
   classify: ErrorClassifier | undefined;
   concurrency: number;
@@ -108,6 +111,7 @@ export class Router {
   private readonly middleware: Middleware[] = [];
   private readonly emitted: Contract<unknown>[] = [];
   private subscriptions: Subscription[] = [];
+  private readonly deadlines = new HandlerDeadlines();
 
   constructor(private readonly options: RouterOptions) {}
 
@@ -162,6 +166,7 @@ export class Router {
     await transport.ensureTopics(this.topicSpecs());
     await codec.register([...new Set([...[...this.routes.values()].map((r) => r.contract), ...this.emitted, jobFailed])]);
     const routes = [...this.routes.values()];
+    for (const route of routes) route.chain = this.middleware.reduceRight<Handler<unknown>>((next, mw) => mw(next), route.handler);
     if (routes.length === 0) return;
     const concurrency = Math.max(...routes.map((r) => r.concurrency));
     this.subscriptions.push(
@@ -180,6 +185,13 @@ export class Router {
     }
   }
 
+  /** The consumer groups the router runs, and what each reads: for lag. */
+  consumerGroups(): { groupId: string; topics: string[] }[] {
+    const groups = [{ groupId: this.options.service, topics: [...this.routes.keys()] }];
+    if (this.tierTopics.size > 0) groups.push({ groupId: `${this.options.service}.retry`, topics: [...this.tierTopics.keys()] });
+    return groups.filter((g) => g.topics.length > 0);
+  }
+
   /** Ready once every consumer has its partitions. */
   isReady(): boolean {
     return this.subscriptions.length > 0 && this.subscriptions.every((s) => s.isAssigned());
@@ -190,16 +202,21 @@ export class Router {
     const subscriptions = this.subscriptions;
     this.subscriptions = [];
     await Promise.all(subscriptions.map((s) => s.stop()));
+    this.deadlines.close();
   }
 
   private async onBatch(batch: Batch): Promise<void> {
     let last: ReceivedRecord | undefined;
+    let heartbeatAt = Date.now();
     for (const record of batch.records) {
       if (!batch.isRunning()) break;
       const handled = await this.process(record, batch);
       if (handled === 'waiting') break;
       last = record;
-      await batch.heartbeat();
+      if (Date.now() - heartbeatAt > 1000) {
+        heartbeatAt = Date.now();
+        await batch.heartbeat();
+      }
     }
     if (last) await batch.commit(last);
   }
@@ -231,26 +248,29 @@ export class Router {
     const parent = propagator.extract(context.active(), record.headers, headerGetter);
     const ce = readCloudEvent(record.headers);
     const attempt = attemptOf(record.headers);
-    const span = tracer.startSpan(
-      `process ${route.topic}`,
-      {
-        kind: SpanKind.CONSUMER,
-        attributes: {
-          'messaging.system': 'kafka',
-          'messaging.operation.type': 'process',
-          'messaging.destination.name': record.topic,
-          'messaging.destination.partition.id': String(record.partition),
-          'messaging.kafka.offset': Number(record.offset),
-          'messaging.consumer.group.name': this.options.service,
-          'messaging.message.id': 'id' in ce ? ce.id : '',
-          'tickflow.attempt': attempt,
-        },
-      },
-      parent,
-    );
+    const span = tracer.startSpan(`process ${route.topic}`, { kind: SpanKind.CONSUMER }, parent);
+    // Attributes only for spans that are recorded: an unsampled message costs nothing here.
+    if (span.isRecording()) {
+      span.setAttributes({
+        'messaging.system': 'kafka',
+        'messaging.operation.type': 'process',
+        'messaging.destination.name': record.topic,
+        'messaging.destination.partition.id': String(record.partition),
+        'messaging.kafka.offset': Number(record.offset),
+        'messaging.consumer.group.name': this.options.service,
+        'messaging.message.id': 'id' in ce ? ce.id : '',
+        'tickflow.attempt': attempt,
+      });
+    }
     const active = trace.setSpan(parent, span);
     const key = record.key?.toString() ?? null;
-    const log = this.options.log.child({ topic: record.topic, partition: record.partition, offset: record.offset, key, attempt });
+    // Built on first use: most handlers never log per message, and the hot path stays lean.
+    let log: Log | undefined;
+    const logger = () => {
+      log ??= this.options.log.child({ topic: record.topic, partition: record.partition, offset: record.offset, key, attempt });
+      return log;
+    };
+    const deadline = this.deadlines.start(route.timeoutMs);
     try {
       await context.with(active, async () => {
         if ('missing' in ce) throw new UndecodableMessageError(`missing CloudEvents header ${ce.missing}`);
@@ -260,27 +280,30 @@ export class Router {
         } catch (error) {
           throw new UndecodableMessageError(error instanceof Error ? error.message : String(error), { cause: error });
         }
-        const controller = new AbortController();
         const message: MessageContext<unknown> = {
           payload,
           event: ce,
           key,
           topic: route.topic,
           attempt,
-          log,
-          signal: controller.signal,
+          get log() {
+            return logger();
+          },
+          get signal() {
+            return deadline.signal;
+          },
           emit: (contract, eventPayload, eventKey) => this.emit(contract, eventPayload, eventKey, active),
         };
-        const chain = this.middleware.reduceRight<Handler<unknown>>((next, mw) => mw(next), route.handler);
-        await withTimeout(chain(message), route.timeoutMs, controller);
+        await deadline.race((route.chain ?? route.handler)(message));
       });
       span.setStatus({ code: SpanStatusCode.OK });
       this.options.observer?.onOutcome({ topic: route.topic, outcome: 'success', seconds: (performance.now() - started) / 1000 });
     } catch (error) {
       span.recordException(error instanceof Error ? error : String(error));
       span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
-      await this.fail(route, record, attempt, error, log, span, started, active);
+      await this.fail(route, record, attempt, error, logger(), span, started, active);
     } finally {
+      deadline.done();
       span.end();
     }
   }
@@ -387,23 +410,4 @@ function withTraceContext(headers: Headers, ctx: Context): Headers {
   delete carrier.tracestate;
   propagator.inject(ctx, carrier, headerSetter);
   return carrier;
-}
-
-async function withTimeout(work: Promise<void>, timeoutMs: number, controller: AbortController): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      controller.abort();
-      reject(
-        new (class TimeoutError extends Error {
-          override name = 'TimeoutError';
-        })(`handler did not finish within ${timeoutMs} ms`),
-      );
-    }, timeoutMs);
-  });
-  try {
-    await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

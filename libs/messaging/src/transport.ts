@@ -31,7 +31,10 @@ export interface Batch {
   topic: string;
   partition: number;
   records: ReceivedRecord[];
-  /** Commits the group's position to just after `record`: call once its outcome is durable. */
+  /**
+   * Marks everything up to `record` as done: call once its outcome is durable. The
+   * group's position is committed soon after (on an interval) and on stop.
+   */
   commit(record: ReceivedRecord): Promise<void>;
   /** Stops fetching this partition until `resumeAt` (epoch ms), then fetches again from `record`. */
   pauseUntil(record: ReceivedRecord, resumeAt: number): void;
@@ -59,6 +62,8 @@ export interface Transport {
   /** Resolves once every record is acknowledged by all in-sync replicas. */
   produce(records: OutgoingRecord[]): Promise<void>;
   subscribe(options: SubscribeOptions): Promise<Subscription>;
+  /** How far a consumer group trails the end of each partition of its topics. */
+  consumerLag(groupId: string, topics: string[]): Promise<{ topic: string; partition: number; lag: number }[]>;
   /** Creates missing topics; existing topics are left as they are. */
   ensureTopics(specs: TopicSpec[]): Promise<void>;
   close(): Promise<void>;

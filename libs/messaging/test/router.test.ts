@@ -1,3 +1,5 @@
+import { trace } from '@opentelemetry/api';
+import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { jobFailed } from '@tickflow/contracts';
 import { eventually } from '@tickflow/testing';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -5,6 +7,9 @@ import { RETRY } from '../src/envelope.ts';
 import { DeferError, FatalError, RetryableError } from '../src/errors.ts';
 import type { MessageContext } from '../src/router.ts';
 import { TestBed, type TestJob } from './test-bed.ts';
+
+// Real span ids, so the trace context the router writes can be checked.
+trace.setGlobalTracerProvider(new BasicTracerProvider());
 
 interface Delivery {
   id: string;

@@ -1,15 +1,10 @@
 // A service of its own per test: unique topics and groups on the real Kafka and registry.
-import { trace } from '@opentelemetry/api';
-import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { defineEvent, EventCodec } from '@tickflow/contracts';
 import { stack, uniqueName } from '@tickflow/testing';
 import { Kafka, logLevel } from 'kafkajs';
 import { cloudEventHeaders, type Headers, newCloudEvent } from '../src/envelope.ts';
 import { KafkaJsTransport } from '../src/kafkajs-transport.ts';
 import { type Handler, type Log, type RouteOptions, Router } from '../src/router.ts';
-
-// Real span ids, so the trace context the router writes can be checked.
-trace.setGlobalTracerProvider(new BasicTracerProvider());
 
 export interface TestJob {
   id: string;

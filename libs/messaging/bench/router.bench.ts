@@ -1,0 +1,185 @@
+// npm run bench -w libs/messaging
+//
+// 1. Throughput: messages per second through the router (no-op handler, 1 KiB values),
+//    beside Kafka's own consumer performance tool reading the same topic on the same
+//    broker in the same run, as a ratio.
+// 2. Redelivery lateness: 10,000 messages waiting in one delay tier; how long after its
+//    `not_before` each one reaches the handler (p50, p99).
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { defineEvent, EventCodec } from '@tickflow/contracts';
+import { stackDir } from '@tickflow/local-stack';
+import { stack, uniqueName } from '@tickflow/testing';
+import { Kafka, logLevel } from 'kafkajs';
+import { cloudEventHeaders, newCloudEvent, RETRY } from '../src/envelope.ts';
+import { KafkaJsTransport } from '../src/kafkajs-transport.ts';
+import { type Log, Router } from '../src/router.ts';
+
+const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 100_000);
+const WAITING = Number(process.env.BENCH_WAITING ?? 10_000);
+const PARTITIONS = 3;
+
+interface BenchPayload {
+  id: string;
+  body: string;
+}
+const benchEvent = defineEvent<BenchPayload>('tickflow.bench.message', {
+  type: 'record',
+  name: 'BenchMessage',
+  namespace: 'dev.tickflow.bench',
+  fields: [
+    { name: 'id', type: 'string' },
+    { name: 'body', type: 'string' },
+  ],
+});
+
+const silent: Log = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
+const kafka = new Kafka({ clientId: 'bench', brokers: stack.kafkaBrokers, logLevel: logLevel.NOTHING });
+const codec = new EventCodec({ registryUrl: stack.schemaRegistryUrl });
+
+async function fill(topic: string, count: number, headersFor: (i: number) => Record<string, string>): Promise<void> {
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  const body = 'x'.repeat(1024 - 16);
+  const chunk = 2000;
+  for (let start = 0; start < count; start += chunk) {
+    const messages = await Promise.all(
+      Array.from({ length: Math.min(chunk, count - start) }, async (_, j) => {
+        const i = start + j;
+        return { key: `k${i}`, value: await codec.encode(benchEvent, { id: String(i), body }), headers: headersFor(i) };
+      }),
+    );
+    await producer.send({ topic, acks: -1, messages });
+  }
+  await producer.disconnect();
+}
+
+function benchRouter(service: string, onMessage: (payload: BenchPayload, headers: Record<string, string>) => void, retry: string[] = []) {
+  const transport = new KafkaJsTransport({ clientId: service, brokers: stack.kafkaBrokers });
+  const router = new Router({ service, transport, codec, log: silent, partitions: PARTITIONS });
+  router.route(
+    `${service}.requests`,
+    benchEvent,
+    async (m) => {
+      onMessage(m.payload, m.event as unknown as Record<string, string>);
+    },
+    { retry, concurrency: PARTITIONS },
+  );
+  return { router, transport };
+}
+
+async function kafkaConsumerPerf(topic: string, count: number): Promise<number> {
+  const { stdout } = await promisify(execFile)(
+    'java',
+    [
+      '-Xmx512m',
+      '-cp',
+      join(stackDir, 'kafka', 'lib', '*'),
+      'org.apache.kafka.tools.ConsumerPerformance',
+      '--bootstrap-server',
+      stack.kafkaBrokers.join(','),
+      '--topic',
+      topic,
+      '--messages',
+      String(count),
+      '--group',
+      uniqueName('bench-perf'),
+      '--timeout',
+      '60000',
+    ],
+    { maxBuffer: 16 * 1024 * 1024 },
+  );
+  // start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec,
+  // rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec
+  const row =
+    stdout
+      .trim()
+      .split('\n')
+      .at(-1)
+      ?.split(',')
+      .map((c) => c.trim()) ?? [];
+  const consumed = Number(row[4]);
+  if (consumed < count) throw new Error(`kafka-consumer-perf-test read ${consumed} of ${count}`);
+  // fetch.nMsg.sec leaves out the group join, as the router's figure does.
+  return Number(row[9]);
+}
+
+async function throughput(): Promise<void> {
+  const service = uniqueName('bench');
+  let handled = 0;
+  let first = 0;
+  let last = 0;
+  let done: () => void = () => undefined;
+  const finished = new Promise<void>((resolve) => {
+    done = resolve;
+  });
+  const { router, transport } = benchRouter(service, () => {
+    if (handled === 0) first = performance.now();
+    handled += 1;
+    if (handled === MESSAGES) {
+      last = performance.now();
+      done();
+    }
+  });
+  await transport.ensureTopics(router.topicSpecs());
+  await codec.register([benchEvent]);
+  const topic = `${service}.requests`;
+  console.log(`filling ${topic} with ${MESSAGES} messages of 1 KiB…`);
+  const headers = cloudEventHeaders(newCloudEvent('tickflow/bench', benchEvent.type));
+  await fill(topic, MESSAGES, () => headers);
+
+  const kafkaRate = await kafkaConsumerPerf(topic, MESSAGES);
+  await router.start();
+  await finished;
+  await router.stop();
+  await transport.close();
+  const routerRate = MESSAGES / ((last - first) / 1000);
+  console.log('\nthroughput, no-op handler, 1 KiB values');
+  console.log(`  kafka-consumer-perf-test  ${kafkaRate.toFixed(0).padStart(8)} msg/s`);
+  console.log(`  tickflow router           ${routerRate.toFixed(0).padStart(8)} msg/s`);
+  console.log(`  ratio router / kafka      ${(routerRate / kafkaRate).toFixed(2)}`);
+}
+
+async function lateness(): Promise<void> {
+  const service = uniqueName('bench-late');
+  const tier = '10s';
+  const lateMs: number[] = [];
+  let done: () => void = () => undefined;
+  const finished = new Promise<void>((resolve) => {
+    done = resolve;
+  });
+  const notBefore = new Map<string, number>();
+  const { router, transport } = benchRouter(
+    service,
+    (payload) => {
+      lateMs.push(Date.now() - (notBefore.get(payload.id) ?? 0));
+      if (lateMs.length === WAITING) done();
+    },
+    [tier],
+  );
+  await transport.ensureTopics(router.topicSpecs());
+  await codec.register([benchEvent]);
+  await router.start();
+  const headers = cloudEventHeaders(newCloudEvent('tickflow/bench', benchEvent.type));
+  // Due times spread over a few seconds after the fill, in order, as a tier's are.
+  const base = Date.now() + 8000;
+  console.log(`\nfilling ${service}.requests.retry.${tier} with ${WAITING} waiting messages…`);
+  await fill(`${service}.requests.retry.${tier}`, WAITING, (i) => {
+    const due = base + Math.floor(i / 2);
+    notBefore.set(String(i), due);
+    return { ...headers, [RETRY.attempt]: '1', [RETRY.notBefore]: String(due) };
+  });
+  await finished;
+  await router.stop();
+  await transport.close();
+  const sorted = [...lateMs].sort((a, b) => a - b);
+  const pct = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+  const early = sorted.filter((ms) => ms < 0).length;
+  console.log(`redelivery lateness, ${WAITING} messages waiting in one tier`);
+  console.log(`  p50 ${pct(50)} ms   p99 ${pct(99)} ms   max ${sorted.at(-1)} ms   delivered early: ${early}`);
+}
+
+await throughput();
+await lateness();
+process.exit(0);
