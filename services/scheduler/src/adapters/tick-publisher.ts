@@ -26,6 +26,7 @@ export interface SentTick {
 export class TickPublisher {
   private transactional: Promise<Producer> | undefined;
   private plain: Promise<Producer> | undefined;
+  private transactionQueue: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly kafka: Kafka,
@@ -36,6 +37,13 @@ export class TickPublisher {
 
   /** A scheduled firing: the tick and the record that it fired, atomically. */
   async publishFiring(schedule: Schedule, scheduledTime: Date): Promise<SentTick> {
+    // One transaction at a time per producer: schedules due together take turns.
+    const turn = this.transactionQueue.then(() => this.sendFiring(schedule, scheduledTime));
+    this.transactionQueue = turn.catch(() => undefined);
+    return turn;
+  }
+
+  private async sendFiring(schedule: Schedule, scheduledTime: Date): Promise<SentTick> {
     this.transactional ??= this.connect({ transactionalId: this.transactionalId, idempotent: true, maxInFlightRequests: 1 });
     const producer = await this.transactional;
     const id = tickId(schedule.name, scheduledTime);
