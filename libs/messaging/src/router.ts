@@ -73,12 +73,17 @@ export interface OutcomeObserver {
   }): void;
 }
 
-interface Route {
-  topic: string;
+interface TypeRoute {
   contract: Contract<unknown>;
   handler: Handler<unknown>;
   /** The handler wrapped in every middleware, built at start. */
   chain?: Handler<unknown>;
+}
+
+/** A topic's routes: one handler per event type, one set of retry tiers for the topic. */
+interface Route {
+  topic: string;
+  byType: Map<string, TypeRoute>;
   tiers: RetryTier[];
   classify: ErrorClassifier | undefined;
   concurrency: number;
@@ -124,16 +129,26 @@ export class Router {
     return this;
   }
 
-  route<T>(topic: string, contract: Contract<T>, handler: Handler<T>, options: RouteOptions = {}): this {
-    if (this.routes.has(topic)) throw new Error(`topic ${topic} already has a route`);
+  /**
+   * Handles events of `contract`'s type on `topic`. A topic may carry several event types
+   * (a tick and the service's own fan-out, say), each with its handler; the options are
+   * the topic's and are given once, with its first route.
+   */
+  route<T>(topic: string, contract: Contract<T>, handler: Handler<T>, options?: RouteOptions): this {
+    const existing = this.routes.get(topic);
+    if (existing) {
+      if (options) throw new Error(`topic ${topic} already has a route: give its options with the first one only`);
+      if (existing.byType.has(contract.type)) throw new Error(`topic ${topic} already routes ${contract.type}`);
+      existing.byType.set(contract.type, { contract, handler: handler as Handler<unknown> });
+      return this;
+    }
     const route: Route = {
       topic,
-      contract,
-      handler: handler as Handler<unknown>,
-      tiers: parseTiers(options.retry ?? []),
-      classify: options.classify,
-      concurrency: options.concurrency ?? 1,
-      timeoutMs: options.timeoutMs ?? 30_000,
+      byType: new Map([[contract.type, { contract, handler: handler as Handler<unknown> }]]),
+      tiers: parseTiers(options?.retry ?? []),
+      classify: options?.classify,
+      concurrency: options?.concurrency ?? 1,
+      timeoutMs: options?.timeoutMs ?? 30_000,
     };
     this.routes.set(topic, route);
     for (const tier of route.tiers) this.tierTopics.set(retryTopic(topic, tier), { route, tier });
@@ -164,9 +179,10 @@ export class Router {
   async start(): Promise<void> {
     const { transport, codec, service } = this.options;
     await transport.ensureTopics(this.topicSpecs());
-    await codec.register([...new Set([...[...this.routes.values()].map((r) => r.contract), ...this.emitted, jobFailed])]);
     const routes = [...this.routes.values()];
-    for (const route of routes) route.chain = this.middleware.reduceRight<Handler<unknown>>((next, mw) => mw(next), route.handler);
+    const typeRoutes = routes.flatMap((r) => [...r.byType.values()]);
+    await codec.register([...new Set([...typeRoutes.map((t) => t.contract), ...this.emitted, jobFailed])]);
+    for (const t of typeRoutes) t.chain = this.middleware.reduceRight<Handler<unknown>>((next, mw) => mw(next), t.handler);
     if (routes.length === 0) return;
     const concurrency = Math.max(...routes.map((r) => r.concurrency));
     this.subscriptions.push(
@@ -274,9 +290,11 @@ export class Router {
     try {
       await context.with(active, async () => {
         if ('missing' in ce) throw new UndecodableMessageError(`missing CloudEvents header ${ce.missing}`);
+        const typeRoute = route.byType.get(ce.type);
+        if (!typeRoute) throw new UndecodableMessageError(`no route for event type ${ce.type} on ${route.topic}`);
         let payload: unknown;
         try {
-          payload = (await this.options.codec.decodeAs(route.contract, record.value)).payload;
+          payload = (await this.options.codec.decodeAs(typeRoute.contract, record.value)).payload;
         } catch (error) {
           throw new UndecodableMessageError(error instanceof Error ? error.message : String(error), { cause: error });
         }
@@ -294,7 +312,7 @@ export class Router {
           },
           emit: (contract, eventPayload, eventKey) => this.emit(contract, eventPayload, eventKey, active),
         };
-        await deadline.race((route.chain ?? route.handler)(message));
+        await deadline.race((typeRoute.chain ?? typeRoute.handler)(message));
       });
       span.setStatus({ code: SpanStatusCode.OK });
       this.options.observer?.onOutcome({ topic: route.topic, outcome: 'success', seconds: (performance.now() - started) / 1000 });

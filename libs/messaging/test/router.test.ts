@@ -3,7 +3,7 @@ import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { jobFailed } from '@tickflow/contracts';
 import { eventually } from '@tickflow/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RETRY } from '../src/envelope.ts';
+import { cloudEventHeaders, newCloudEvent, RETRY } from '../src/envelope.ts';
 import { DeferError, FatalError, RetryableError } from '../src/errors.ts';
 import type { MessageContext } from '../src/router.ts';
 import { TestBed, type TestJob } from './test-bed.ts';
@@ -171,6 +171,28 @@ describe('Router', () => {
     expect(soon.at).toBeGreaterThanOrEqual(now + 1000);
     expect(soon.at).toBeLessThan(now + 8000);
     expect(late.at).toBeGreaterThanOrEqual(now + 8000);
+  });
+
+  it('routes each event type on a topic to its own handler, and dead-letters a type it has no route for', async () => {
+    const seen: string[] = [];
+    bed = new TestBed(async (m) => {
+      seen.push(`job:${m.payload.id}`);
+    });
+    bed.router.route(bed.topic, jobFailed, async (m) => {
+      seen.push(`failed:${m.payload.eventId}`);
+    });
+    expect(() => bed?.router.route(bed.topic, jobFailed, async () => undefined)).toThrow('already routes tickflow.job.failed');
+    await bed.start();
+    await bed.send('j1');
+    const failedHeaders = { ...cloudEventHeaders(newCloudEvent('tickflow/test', jobFailed.type)) };
+    await bed.sendRaw(await bed.codec.encode(jobFailed, { ...failedEvent(), eventId: 'e1' }), failedHeaders);
+    const unrouted = { ...failedHeaders, ce_type: 'tickflow.unknown.thing' };
+    await bed.sendRaw(Buffer.from([0]), unrouted, { key: 'unrouted' });
+    await eventually('both handlers', async () => (seen.length >= 2 ? true : undefined));
+    expect(seen.sort()).toEqual(['failed:e1', 'job:j1']);
+    const [dead] = await bed.read(`${bed.topic}.dlq`, 1);
+    expect(dead?.key?.toString()).toBe('unrouted');
+    expect(dead?.headers[RETRY.errorMessage]).toContain('no route for event type tickflow.unknown.thing');
   });
 
   it('provisions every topic from the route declaration, idempotently', async () => {
