@@ -8,6 +8,8 @@ import type { Schedule } from './domain/schedules.ts';
 export interface FiringLoopOptions {
   schedules: Schedule[];
   readState(): Promise<Map<string, Date>>;
+  /** Resolves once firings already under way are committed or given up. */
+  settled(): Promise<void>;
   publishFiring(schedule: Schedule, scheduledTime: Date): Promise<unknown>;
   log: Logger;
   onFired?(schedule: Schedule, scheduledTime: Date): void;
@@ -20,6 +22,8 @@ const RETRY_FIRING_MS = 1_000;
 export class FiringLoop {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private lastFired = new Map<string, Date>();
+  /** Where each schedule's next firing is counted from: its last firing, or the lead's start. */
+  private readonly firedUpTo = new Map<string, Date>();
   private generation = 0;
   private leading = false;
 
@@ -28,6 +32,8 @@ export class FiringLoop {
   async lead(): Promise<void> {
     const generation = this.stopTimers();
     this.leading = true;
+    // A firing begun under an earlier lead may still commit; read the state after it.
+    await this.options.settled();
     const state = await this.options.readState();
     if (generation !== this.generation) return;
     this.lastFired = state;
@@ -40,6 +46,8 @@ export class FiringLoop {
         if (generation !== this.generation) return;
         await this.fireUntilSent(schedule, at, generation);
       }
+      // What the policy did not make up stays missed; firings from here on are all made.
+      this.firedUpTo.set(schedule.name, now);
       this.arm(schedule, generation);
     }
   }
@@ -64,12 +72,15 @@ export class FiringLoop {
     return ++this.generation;
   }
 
+  /**
+   * Counted from the last firing, not from now: a firing that took longer than the
+   * schedule's period (a slow commit, a fenced producer's first transaction) delays the
+   * next one but never skips it.
+   */
   private arm(schedule: Schedule, generation: number): void {
-    const last = this.lastFired.get(schedule.name);
-    const now = new Date();
-    const next = nextFiring(schedule, last && last > now ? last : now);
+    const next = nextFiring(schedule, this.firedUpTo.get(schedule.name) ?? new Date());
     if (!next) return;
-    const timer = setTimeout(() => void this.due(schedule, next, generation), Math.min(next.getTime() - Date.now(), LONGEST_TIMER_MS));
+    const timer = setTimeout(() => void this.due(schedule, next, generation), Math.max(0, Math.min(next.getTime() - Date.now(), LONGEST_TIMER_MS)));
     this.timers.set(schedule.name, timer);
   }
 
@@ -90,6 +101,7 @@ export class FiringLoop {
       try {
         await this.options.publishFiring(schedule, at);
         this.lastFired.set(schedule.name, at);
+        this.firedUpTo.set(schedule.name, at);
         this.options.onFired?.(schedule, at);
         return;
       } catch (error) {

@@ -69,6 +69,7 @@ async function main(): Promise<void> {
   const loop = new FiringLoop({
     schedules,
     readState: () => state.readAll(),
+    settled: () => publisher.settled(),
     publishFiring: (schedule, at) => publisher.publishFiring(schedule, at),
     log,
     onFired: (schedule, at) => {

@@ -33,10 +33,14 @@ export class ScheduleStateStore {
       await new Promise<void>((resolve, reject) => {
         const timeout = setTimeout(() => reject(new Error(`reading ${this.topic} took over 30 s`)), 30_000);
         let lastActivity = Date.now();
+        let batches = 0;
         // The high-water mark counts transaction markers, which are never delivered, so a
-        // partition may end short of it: quiet for a second after reading counts as the end.
+        // partition may end short of it. Once records have come, a quiet second is the end;
+        // before any have, wait longer (a slow first fetch must not pass for an empty
+        // state, or missed firings would go unmade), but not forever: a partition may hold
+        // nothing but aborted records.
         const quiet = setInterval(() => {
-          if (Date.now() - lastActivity > 1000) finish();
+          if (Date.now() - lastActivity > (batches > 0 ? 1_000 : 10_000)) finish();
         }, 200);
         const finish = () => {
           clearTimeout(timeout);
@@ -50,6 +54,7 @@ export class ScheduleStateStore {
           autoCommit: false,
           eachBatch: async ({ batch }) => {
             lastActivity = Date.now();
+            batches += 1;
             for (const message of batch.messages) {
               const schedule = message.key?.toString();
               if (!schedule) continue;

@@ -61,6 +61,11 @@ export class TickPublisher {
     return { id, topic: record.topic, key: record.key, scheduledTime: scheduledTime.toISOString() };
   }
 
+  /** Resolves once no firing is being sent: what has fired is then all in the state topic. */
+  async settled(): Promise<void> {
+    await this.transactionQueue;
+  }
+
   /** A manual trigger: a tick with a fresh id, now, outside the schedule's own firings. */
   async publishManual(schedule: Schedule, payloadOverride: Record<string, string>): Promise<SentTick> {
     this.plain ??= this.connect({ idempotent: true, maxInFlightRequests: 1 });

@@ -1,0 +1,214 @@
+// The `tickflow` command line: every command, flag and help text, and how every failure
+// becomes one line on stderr and an exit code (0 done, 1 could not be done, 2 the command
+// line is wrong). What a command does lives in commands/, loaded only when it runs: the
+// libraries it needs take a second or two to load, which `--help` and a mistyped flag
+// should not wait for.
+import { Command, CommanderError } from 'commander';
+import type { CliContext } from './cli-context.ts';
+import { CommandError, EXIT_FAILURE, EXIT_USAGE, UsageError } from './cli-errors.ts';
+import { parseCount, parseJsonObject, parseOffset, parseSignedInteger, parseStringMap, parseTimestamp } from './flag-values.ts';
+import { Output } from './output.ts';
+import { servicesDirectory } from './topic-declarations.ts';
+
+export interface CliStreams {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+}
+
+type Env = Record<string, string | undefined>;
+type Run = (context: CliContext, output: Output) => Promise<void>;
+
+const EPILOGUE = `
+Configuration (environment): KAFKA_BROKERS, SCHEMA_REGISTRY_URL, SCHEDULER_URL, SCHEDULER_API_TOKEN.
+Exit codes: 0 done; 1 could not be done (unknown topic, type, group or schedule, unreachable service);
+2 the command line is wrong (unknown command or flag, bad value, malformed JSON, bad variable).`;
+
+const examples = (...lines: string[]) => `\n${lines.length > 1 ? 'Examples' : 'Example'}:\n${lines.map((l) => `  ${l}`).join('\n')}`;
+
+export function buildProgram(streams: CliStreams, run: (json: boolean | undefined, command: Run) => Promise<void>): Command {
+  const program = new Command('tickflow')
+    .description('operate tickflow: events, schedules, dead letters, consumer offsets and lag, topics')
+    // Set before the commands are added: subcommands inherit these.
+    .exitOverride()
+    .configureOutput({ writeOut: (text) => streams.stdout.write(text), writeErr: (text) => streams.stderr.write(text) })
+    .showHelpAfterError('(add --help for usage)')
+    .addHelpText('after', EPILOGUE);
+
+  program
+    .command('produce')
+    .description('send a manual event: CloudEvents headers, payload checked against and encoded with the latest schema of its type')
+    .argument('<topic>', 'topic to write to, e.g. metering.requests')
+    .requiredOption('--type <type>', 'CloudEvents type, also the schema registry subject, e.g. tickflow.scheduler.tick')
+    .requiredOption('--key <key>', 'record key, e.g. the entity id')
+    .requiredOption('--payload <json>', 'the payload as a JSON object', parseJsonObject)
+    .option('--json', 'print the result as JSON')
+    .addHelpText(
+      'after',
+      examples(
+        `tickflow produce metering.requests --type tickflow.scheduler.tick --key c-42 \\
+    --payload '{"schedule":"metering-monthly","scheduledTime":"2026-11-01T00:00:00Z","payload":{}}'`,
+      ),
+    )
+    .action((topic: string, options: { type: string; key: string; payload: Record<string, unknown>; json?: boolean }) =>
+      run(options.json, async (context, output) => (await import('./commands/produce.ts')).produceCommand(context, output, topic, options)),
+    );
+
+  program
+    .command('trigger')
+    .description('fire a schedule now, through the scheduler (SCHEDULER_URL, SCHEDULER_API_TOKEN); prints the tick event id')
+    .argument('<schedule>', 'schedule name')
+    .option('--payload <json>', 'JSON object of string values, passed to the tick', parseStringMap)
+    .option('--json', 'print the result as JSON')
+    .addHelpText('after', examples(`tickflow trigger aggregator-hourly --payload '{"merchantId":"m-7"}'`))
+    .action((schedule: string, options: { payload?: Record<string, string>; json?: boolean }) =>
+      run(options.json, async (context, output) =>
+        (await import('./commands/scheduler.ts')).triggerCommand(context, output, schedule, options),
+      ),
+    );
+
+  program
+    .command('schedules')
+    .description("list the scheduler's schedules with their next and last firing (SCHEDULER_URL)")
+    .option('--json', 'print the result as JSON')
+    .addHelpText('after', examples('tickflow schedules'))
+    .action((options: { json?: boolean }) =>
+      run(options.json, async (context, output) => (await import('./commands/scheduler.ts')).schedulesCommand(context, output)),
+    );
+
+  const dlq = program.command('dlq').description('read and replay dead letters');
+  dlq
+    .command('list')
+    .description('show the oldest dead letters of a topic, without moving any consumer group')
+    .argument('<topic>', 'the topic or its dead-letter topic, e.g. metering.requests or metering.requests.dlq')
+    .option('--limit <n>', 'show at most n dead letters', parseCount, 100)
+    .option('--json', 'print the result as JSON')
+    .addHelpText('after', examples('tickflow dlq list metering.requests --limit 20'))
+    .action((topic: string, options: { limit: number; json?: boolean }) =>
+      run(options.json, async (context, output) => (await import('./commands/dlq.ts')).dlqListCommand(context, output, topic, options)),
+    );
+  dlq
+    .command('replay')
+    .description('send dead letters back to their original topic, retry history dropped (attempt 0), tickflow_replayed_from added')
+    .argument('<topic>', 'the topic or its dead-letter topic')
+    .option('--offset <n>', 'the dead letter at this offset', parseOffset)
+    .option('--partition <p>', 'its partition; needed when the dead-letter topic has more than one', parseOffset)
+    .option('--since <iso>', 'every dead letter written at or after this time', parseTimestamp)
+    .option('--all', 'every dead letter')
+    .option('--dry-run', 'show what would be sent; send nothing')
+    .option('--json', 'print the result as JSON')
+    .addHelpText(
+      'after',
+      `\nGive exactly one of --offset, --since or --all.\n${examples(
+        'tickflow dlq replay metering.requests --partition 1 --offset 17',
+        'tickflow dlq replay metering.requests --since 2026-11-22T08:00:00Z --dry-run',
+      )}`,
+    )
+    .action(
+      (topic: string, options: { offset?: number; partition?: number; since?: Date; all?: boolean; dryRun?: boolean; json?: boolean }) =>
+        run(options.json, async (context, output) => (await import('./commands/dlq.ts')).dlqReplayCommand(context, output, topic, options)),
+    );
+
+  program
+    .command('replay')
+    .description("move a consumer group's committed offsets on every partition of a topic, so it reads again (or skips)")
+    .requiredOption('--group <group>', 'consumer group, e.g. metering (a service) or metering.retry (its delay tiers)')
+    .requiredOption('--topic <topic>', 'topic whose offsets move')
+    .option('--to-datetime <iso>', 'to the first record at or after this time', parseTimestamp)
+    .option('--to-offset <n>', 'to this offset, kept within each partition', parseOffset)
+    .option('--to-earliest', 'to the earliest record still held')
+    .option('--shift-by <n>', 'by n records, negative to go back, kept within each partition', parseSignedInteger)
+    .option('--dry-run', 'show the new offsets; change nothing')
+    .option('--json', 'print the result as JSON')
+    .addHelpText(
+      'after',
+      `\nGive exactly one of --to-datetime, --to-offset, --to-earliest or --shift-by. The group must have no live members.\n${examples(
+        'tickflow replay --group metering --topic metering.requests --to-datetime 2026-11-22T00:00:00Z --dry-run',
+        'tickflow replay --group metering --topic metering.requests --shift-by -10',
+      )}`,
+    )
+    .action(
+      (options: {
+        group: string;
+        topic: string;
+        toDatetime?: Date;
+        toOffset?: number;
+        toEarliest?: boolean;
+        shiftBy?: number;
+        dryRun?: boolean;
+        json?: boolean;
+      }) => run(options.json, async (context, output) => (await import('./commands/replay.ts')).replayCommand(context, output, options)),
+    );
+
+  program
+    .command('lag')
+    .description('committed offset, end offset and lag per partition, and the total per consumer group')
+    .option('--group <group>', 'only this consumer group (default: every group)')
+    .option('--json', 'print the result as JSON')
+    .addHelpText('after', examples('tickflow lag --group metering'))
+    .action((options: { group?: string; json?: boolean }) =>
+      run(options.json, async (context, output) => (await import('./commands/lag.ts')).lagCommand(context, output, options)),
+    );
+
+  const topics = program.command('topics').description('list and provision topics');
+  topics
+    .command('list')
+    .description('topics with their partition count, cleanup policy and retention')
+    .option('--prefix <prefix>', 'only topics whose name starts with this')
+    .option('--json', 'print the result as JSON')
+    .addHelpText('after', examples('tickflow topics list --prefix metering.'))
+    .action((options: { prefix?: string; json?: boolean }) =>
+      run(options.json, async (context, output) => (await import('./commands/topics.ts')).topicsListCommand(context, output, options)),
+    );
+  topics
+    .command('provision')
+    .description('create what is missing of every topic the services declare (services/*/src/topics.ts)')
+    .option('--services <dir>', 'directory holding the services', servicesDirectory)
+    .option('--dry-run', 'show what would be created; create nothing')
+    .option('--json', 'print the result as JSON')
+    .addHelpText('after', examples('tickflow topics provision'))
+    .action((options: { services: string; dryRun?: boolean; json?: boolean }) =>
+      run(options.json, async (context, output) => (await import('./commands/topics.ts')).topicsProvisionCommand(context, output, options)),
+    );
+
+  return program;
+}
+
+export async function runCli(
+  args: string[],
+  env: Env = process.env,
+  streams: CliStreams = { stdout: process.stdout, stderr: process.stderr },
+): Promise<number> {
+  let context: CliContext | undefined;
+  const run = async (json: boolean | undefined, command: Run) => {
+    const { CliContext } = await import('./cli-context.ts');
+    context = new CliContext(env);
+    await command(context, new Output(json === true, streams.stdout));
+  };
+  try {
+    await buildProgram(streams, run).parseAsync(args, { from: 'user' });
+    return 0;
+  } catch (error) {
+    // Commander has already written its own message (or the help) by now.
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT_USAGE;
+    streams.stderr.write(`error: ${describe(error)}\n`);
+    return error instanceof UsageError || isConfigError(error) ? EXIT_USAGE : EXIT_FAILURE;
+  } finally {
+    await context?.close();
+  }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof CommandError || error instanceof UsageError || isConfigError(error)) return (error as Error).message;
+  if (error instanceof Error && error.name.startsWith('KafkaJS')) return `Kafka: ${error.message}`;
+  // Not one of the failures the commands expect: name the error class, as a lead for a bug report.
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/**
+ * @tickflow/runtime's ConfigError, told by name so that this module need not load the
+ * runtime. A variable with a bad value is wrong before anything runs, like a bad flag; the
+ * message names the variable, never its value (some are secrets).
+ */
+function isConfigError(error: unknown): boolean {
+  return error instanceof Error && error.name === 'ConfigError';
+}
