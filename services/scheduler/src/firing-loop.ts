@@ -80,7 +80,10 @@ export class FiringLoop {
   private arm(schedule: Schedule, generation: number): void {
     const next = nextFiring(schedule, this.firedUpTo.get(schedule.name) ?? new Date());
     if (!next) return;
-    const timer = setTimeout(() => void this.due(schedule, next, generation), Math.max(0, Math.min(next.getTime() - Date.now(), LONGEST_TIMER_MS)));
+    const timer = setTimeout(
+      () => void this.due(schedule, next, generation),
+      Math.max(0, Math.min(next.getTime() - Date.now(), LONGEST_TIMER_MS)),
+    );
     this.timers.set(schedule.name, timer);
   }
 

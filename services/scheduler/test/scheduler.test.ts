@@ -105,7 +105,9 @@ describe('the scheduler', () => {
     const ids = ticks.map((t) => t.id);
     expect(new Set(ids).size).toBe(ids.length);
     // Policy all: the seconds the takeover took are made up, none skipped.
-    expect(new Set(secondsBetween(ids)), `${ids.join('\n')}\n${follower.output.join('')}\n--- leader\n${leader.output.join('')}`).toEqual(new Set([1]));
+    expect(new Set(secondsBetween(ids)), `${ids.join('\n')}\n${follower.output.join('')}\n--- leader\n${leader.output.join('')}`).toEqual(
+      new Set([1]),
+    );
   });
 
   it('serves its schedules and takes manual triggers over HTTP', async () => {
