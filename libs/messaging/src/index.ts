@@ -23,6 +23,7 @@ export {
   type Middleware,
   type OutcomeObserver,
   produceTraced,
+  requestTopicSpec,
   type RouteOptions,
   Router,
   type RouterOptions,

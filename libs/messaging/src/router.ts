@@ -110,6 +110,11 @@ const headerSetter = {
 };
 const DAY_MS = 86_400_000;
 
+/** A service's request topic, as its router declares it; the scheduler creates it the same way. */
+export function requestTopicSpec(topic: string, partitions = 3): TopicSpec {
+  return { name: topic, partitions, retentionMs: 7 * DAY_MS, cleanupPolicy: 'delete' };
+}
+
 export class Router {
   private readonly routes = new Map<string, Route>();
   private readonly tierTopics = new Map<string, { route: Route; tier: RetryTier }>();
@@ -166,7 +171,7 @@ export class Router {
     const partitions = this.options.partitions ?? 3;
     const specs: TopicSpec[] = [{ name: this.eventsTopic, partitions, retentionMs: 30 * DAY_MS, cleanupPolicy: 'delete' }];
     for (const route of this.routes.values()) {
-      specs.push({ name: route.topic, partitions, retentionMs: 7 * DAY_MS, cleanupPolicy: 'delete' });
+      specs.push(requestTopicSpec(route.topic, partitions));
       for (const tier of route.tiers) {
         // A record must outlive its wait: keep a week beyond the tier's delay.
         specs.push({ name: retryTopic(route.topic, tier), partitions, retentionMs: tier.delayMs + 7 * DAY_MS, cleanupPolicy: 'delete' });

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { EventCodec, schedulerTick } from '@tickflow/contracts';
-import { KafkaJsTransport } from '@tickflow/messaging';
+import { KafkaJsTransport, requestTopicSpec } from '@tickflow/messaging';
 import { ConfigError, createLogger, loadServiceConfig, startHttpServer, startTelemetry, stringVar } from '@tickflow/runtime';
 import { Kafka, logLevel } from 'kafkajs';
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
@@ -45,6 +45,10 @@ async function main(): Promise<void> {
     throw new ConfigError(`SCHEDULES_FILE: cannot read ${config.SCHEDULES_FILE}`);
   }
   const schedules = parseSchedules(text, (topic) => SERVICE_REQUEST_TOPICS.includes(topic) || existing.has(topic));
+  // A service's request topic may not exist yet when the scheduler starts first; it is
+  // created as the service itself declares it, so no firing waits for the service.
+  const targets = [...new Set(schedules.filter((s) => s.enabled).map((s) => s.topic))].filter((t) => !existing.has(t));
+  await transport.ensureTopics(targets.map((t) => requestTopicSpec(t)));
 
   const codec = new EventCodec({ registryUrl: config.infrastructure.schemaRegistryUrl });
   await codec.register([schedulerTick]);
