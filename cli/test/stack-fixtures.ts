@@ -3,8 +3,7 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import type { Headers } from '@tickflow/messaging';
-import { stack, uniqueName } from '@tickflow/testing';
+import { readRecords as readTopic, stack, type ReadRecord as TestingRecord } from '@tickflow/testing';
 import { Kafka, logLevel } from 'kafkajs';
 
 const exec = promisify(execFile);
@@ -54,52 +53,14 @@ export async function createTopic(topic: string, partitions = 2): Promise<void> 
   }
 }
 
-export interface ReadRecord {
-  partition: number;
+export interface ReadRecord extends Omit<TestingRecord, 'offset' | 'key'> {
   offset: number;
-  timestamp: number;
   key: string | null;
-  value: Buffer | null;
-  headers: Headers;
 }
 
 /** Reads `count` records of a topic from its beginning, or fails after `timeoutMs`. */
 export async function readRecords(topic: string, count: number, timeoutMs = 20_000): Promise<ReadRecord[]> {
-  const consumer = kafka.consumer({ groupId: uniqueName('cli-test-reader'), maxWaitTimeInMs: 100 });
-  const records: ReadRecord[] = [];
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  try {
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`read ${records.length} of ${count} records from ${topic} in ${timeoutMs} ms`)),
-        timeoutMs,
-      );
-      void consumer.run({
-        // Commits nothing, so that tests can check that nothing else commits either.
-        autoCommit: false,
-        eachMessage: async ({ partition, message }) => {
-          const headers: Headers = {};
-          for (const [k, v] of Object.entries(message.headers ?? {})) if (v !== undefined) headers[k] = String(v);
-          records.push({
-            partition,
-            offset: Number(message.offset),
-            timestamp: Number(message.timestamp),
-            key: message.key?.toString() ?? null,
-            value: message.value,
-            headers,
-          });
-          if (records.length >= count) {
-            clearTimeout(timer);
-            resolve();
-          }
-        },
-      });
-    });
-  } finally {
-    await consumer.disconnect();
-  }
-  return records;
+  return (await readTopic(topic, count, timeoutMs)).map((r) => ({ ...r, offset: Number(r.offset), key: r.key?.toString() ?? null }));
 }
 
 export async function endOffsets(topic: string): Promise<number[]> {

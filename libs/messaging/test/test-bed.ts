@@ -1,6 +1,6 @@
 // A service of its own per test: unique topics and groups on the real Kafka and registry.
 import { defineEvent, EventCodec } from '@tickflow/contracts';
-import { stack, uniqueName } from '@tickflow/testing';
+import { type ReadRecord, readRecords, stack, uniqueName } from '@tickflow/testing';
 import { Kafka, logLevel } from 'kafkajs';
 import { cloudEventHeaders, type Headers, newCloudEvent } from '../src/envelope.ts';
 import { KafkaJsTransport } from '../src/kafkajs-transport.ts';
@@ -36,14 +36,6 @@ export function memoryLog(lines: LogLine[] = [], bound: Record<string, unknown> 
     error: write('error'),
     child: (f) => memoryLog(lines, { ...bound, ...f }),
   };
-}
-
-export interface RawRecord {
-  partition: number;
-  offset: string;
-  key: Buffer | null;
-  value: Buffer | null;
-  headers: Headers;
 }
 
 export class TestBed {
@@ -84,33 +76,8 @@ export class TestBed {
   }
 
   /** Reads `count` records of a topic from its beginning, or fails after `timeoutMs`. */
-  async read(topic: string, count: number, timeoutMs = 20_000): Promise<RawRecord[]> {
-    const consumer = this.kafka.consumer({ groupId: uniqueName('reader'), maxWaitTimeInMs: 100 });
-    const records: RawRecord[] = [];
-    await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: true });
-    try {
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(
-          () => reject(new Error(`read ${records.length} of ${count} records from ${topic} in ${timeoutMs} ms`)),
-          timeoutMs,
-        );
-        void consumer.run({
-          eachMessage: async ({ partition, message }) => {
-            const headers: Headers = {};
-            for (const [k, v] of Object.entries(message.headers ?? {})) if (v !== undefined) headers[k] = String(v);
-            records.push({ partition, offset: message.offset, key: message.key, value: message.value, headers });
-            if (records.length >= count) {
-              clearTimeout(timer);
-              resolve();
-            }
-          },
-        });
-      });
-    } finally {
-      await consumer.disconnect();
-    }
-    return records;
+  read(topic: string, count: number, timeoutMs = 20_000): Promise<ReadRecord[]> {
+    return readRecords(topic, count, timeoutMs);
   }
 
   async stop(): Promise<void> {
