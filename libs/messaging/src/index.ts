@@ -23,10 +23,10 @@ export {
   type Middleware,
   type OutcomeObserver,
   produceTraced,
-  requestTopicSpec,
   type RouteOptions,
   Router,
   type RouterOptions,
+  requestTopicSpec,
 } from './router.ts';
 export { type RunningService, runService, type ServiceDefinition, startService } from './service-host.ts';
 export type { Batch, OutgoingRecord, ReceivedRecord, SubscribeOptions, Subscription, TopicSpec, Transport } from './transport.ts';

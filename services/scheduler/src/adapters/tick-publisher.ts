@@ -92,7 +92,11 @@ export class TickPublisher {
       attributes: { 'messaging.system': 'kafka', 'messaging.destination.name': built.topic, 'messaging.message.id': id },
     });
     const headers: Headers = cloudEventHeaders(newCloudEvent(SOURCE, schedulerTick.type, id, scheduledTime));
-    propagator.inject(trace.setSpan(context.active(), span), headers, { set: (carrier, key, v) => (carrier[key] = v) });
+    propagator.inject(trace.setSpan(context.active(), span), headers, {
+      set: (carrier, key, v) => {
+        carrier[key] = v;
+      },
+    });
     span.end();
     return { record: { topic: built.topic, key: built.key, value }, headers };
   }
