@@ -28,5 +28,5 @@ export {
   type RouterOptions,
   requestTopicSpec,
 } from './router.ts';
-export { type RunningService, runService, type ServiceDefinition, startService } from './service-host.ts';
+export { type RunningService, runService, type ServiceContext, type ServiceDefinition, startService } from './service-host.ts';
 export type { Batch, OutgoingRecord, ReceivedRecord, SubscribeOptions, Subscription, TopicSpec, Transport } from './transport.ts';

@@ -109,6 +109,7 @@ const headerSetter = {
   },
 };
 const DAY_MS = 86_400_000;
+const HEARTBEAT_MS = 1_000;
 
 /** A service's request topic, as its router declares it; the scheduler creates it the same way. */
 export function requestTopicSpec(topic: string, partitions = 3): TopicSpec {
@@ -228,16 +229,18 @@ export class Router {
 
   private async onBatch(batch: Batch): Promise<void> {
     let last: ReceivedRecord | undefined;
-    let heartbeatAt = Date.now();
-    for (const record of batch.records) {
-      if (!batch.isRunning()) break;
-      const handled = await this.process(record, batch);
-      if (handled === 'waiting') break;
-      last = record;
-      if (Date.now() - heartbeatAt > 1000) {
-        heartbeatAt = Date.now();
-        await batch.heartbeat();
+    // A handler may run longer than the group's session timeout (a big aggregation run):
+    // heartbeats go on beside it, so the group does not give its partitions away.
+    const heartbeats = setInterval(() => void batch.heartbeat().catch(() => undefined), HEARTBEAT_MS);
+    try {
+      for (const record of batch.records) {
+        if (!batch.isRunning()) break;
+        const handled = await this.process(record, batch);
+        if (handled === 'waiting') break;
+        last = record;
       }
+    } finally {
+      clearInterval(heartbeats);
     }
     if (last) await batch.commit(last);
   }

@@ -15,9 +15,17 @@ import {
   startTelemetry,
 } from '@tickflow/runtime';
 import type { FastifyInstance } from 'fastify';
+import { Registry } from 'prom-client';
 import type { z } from 'zod';
 import { KafkaJsTransport } from './kafkajs-transport.ts';
 import { type OutcomeObserver, Router } from './router.ts';
+
+export interface ServiceContext<X extends z.ZodObject> {
+  config: ServiceConfig & z.infer<X>;
+  log: Logger;
+  /** Serves the service's own metrics on /metrics beside the messaging metrics. */
+  registerMetrics(registry: Registry): void;
+}
 
 export interface ServiceDefinition<X extends z.ZodObject> {
   service: ServiceName;
@@ -25,9 +33,13 @@ export interface ServiceDefinition<X extends z.ZodObject> {
   instance?: string;
   /** The service's own environment variables, validated with the common ones. */
   config?: X;
-  setup(router: Router, context: { config: ServiceConfig & z.infer<X>; log: Logger }): void | Promise<void>;
+  setup(router: Router, context: ServiceContext<X>): void | Promise<void>;
   /** The service's own HTTP API beside /healthz, /readyz and /metrics. */
-  routes?(app: FastifyInstance, context: { config: ServiceConfig & z.infer<X>; log: Logger }): void | Promise<void>;
+  routes?(app: FastifyInstance, context: ServiceContext<X>): void | Promise<void>;
+  /** Checks of the service's own dependencies (a database, a cache) for /readyz. */
+  readiness?(): Promise<Record<string, boolean | string>>;
+  /** Closes what the service opened (pools, clients), after its handlers have finished. */
+  onStop?(): Promise<void>;
   /** How long SIGTERM waits for handlers in flight. */
   shutdownTimeoutMs?: number;
 }
@@ -50,16 +62,25 @@ export async function startService<X extends z.ZodObject>(definition: ServiceDef
   const transport = new KafkaJsTransport({ clientId: instance, brokers: config.infrastructure.kafkaBrokers });
   const codec = new EventCodec({ registryUrl: config.infrastructure.schemaRegistryUrl });
   const router = new Router({ service: instance, transport, codec, log, observer: metricsObserver(metrics) });
-  await definition.setup(router, { config, log });
+  const serviceRegistries: Registry[] = [];
+  const context: ServiceContext<X> = { config, log, registerMetrics: (registry) => serviceRegistries.push(registry) };
+  await definition.setup(router, context);
 
   const http = await startHttpServer({
     service: instance,
     port: config.http.port,
     host: config.http.host,
-    registry: metrics.registry,
+    // Merged registries share the metric objects: /metrics shows every one live.
+    registry: serviceRegistries.length > 0 ? Registry.merge([metrics.registry, ...serviceRegistries]) : metrics.registry,
     logger: log,
-    readiness: async () => ({ ready: router.isReady(), checks: { kafka: router.isReady() ? true : 'partitions not assigned yet' } }),
-    ...(definition.routes ? { routes: (app: FastifyInstance) => definition.routes?.(app, { config, log }) } : {}),
+    readiness: async () => {
+      const checks: Record<string, boolean | string> = {
+        kafka: router.isReady() ? true : 'partitions not assigned yet',
+        ...(await definition.readiness?.()),
+      };
+      return { ready: Object.values(checks).every((c) => c === true), checks };
+    },
+    ...(definition.routes ? { routes: (app: FastifyInstance) => definition.routes?.(app, context) } : {}),
   });
   await router.start();
   const lagTimer = setInterval(() => void recordLag(router, transport, metrics, log), LAG_INTERVAL_MS).unref();
@@ -70,6 +91,7 @@ export async function startService<X extends z.ZodObject>(definition: ServiceDef
     stopping ??= (async () => {
       clearInterval(lagTimer);
       await router.stop();
+      await definition.onStop?.();
       await http.close();
       await transport.close();
       await telemetry.shutdown().catch(() => undefined);
