@@ -13,5 +13,9 @@ export {
   defineEvent,
   type EventContract,
 } from './event-contract.ts';
+export { type AggregationCompleted, aggregationCompleted, type SkippedUsageKey } from './events/aggregation-completed.ts';
+export { type AggregationFailed, aggregationFailed } from './events/aggregation-failed.ts';
+export { type AggregationRequested, aggregationRequested } from './events/aggregation-requested.ts';
+export { type BackfillRequested, backfillRequested } from './events/backfill-requested.ts';
 export { type JobFailed, jobFailed } from './events/job-failed.ts';
 export { type SchedulerTick, schedulerTick } from './events/scheduler-tick.ts';
