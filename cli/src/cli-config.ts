@@ -1,5 +1,5 @@
 // The CLI reaches the same infrastructure as the services, from the same variables, plus
-// the scheduler's HTTP API. The token is a secret: it is passed on, never printed.
+// the scheduler's and the aggregator's HTTP APIs. The token is a secret: it is passed on, never printed.
 import { loadConfig, loadInfrastructure, urlVar } from '@tickflow/runtime';
 import { z } from 'zod';
 
@@ -8,11 +8,15 @@ export interface CliConfig {
   schemaRegistryUrl: string;
   schedulerUrl: string;
   schedulerApiToken: string | undefined;
+  aggregatorUrl: string;
+  aggregatorApiToken: string | undefined;
 }
 
 const schedulerSchema = z.object({
   SCHEDULER_URL: urlVar(['http', 'https'], 'http://127.0.0.1:7000'),
   SCHEDULER_API_TOKEN: z.string().trim().optional(),
+  AGGREGATOR_URL: urlVar(['http', 'https'], 'http://127.0.0.1:7002'),
+  AGGREGATOR_API_TOKEN: z.string().trim().optional(),
 });
 
 export function loadCliConfig(env: Record<string, string | undefined> = process.env): CliConfig {
@@ -23,5 +27,7 @@ export function loadCliConfig(env: Record<string, string | undefined> = process.
     schemaRegistryUrl: infrastructure.schemaRegistryUrl,
     schedulerUrl: scheduler.SCHEDULER_URL.replace(/\/+$/, ''),
     schedulerApiToken: scheduler.SCHEDULER_API_TOKEN || undefined,
+    aggregatorUrl: scheduler.AGGREGATOR_URL.replace(/\/+$/, ''),
+    aggregatorApiToken: scheduler.AGGREGATOR_API_TOKEN || undefined,
   };
 }

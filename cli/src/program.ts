@@ -19,7 +19,7 @@ type Env = Record<string, string | undefined>;
 type Run = (context: CliContext, output: Output) => Promise<void>;
 
 const EPILOGUE = `
-Configuration (environment): KAFKA_BROKERS, SCHEMA_REGISTRY_URL, SCHEDULER_URL, SCHEDULER_API_TOKEN.
+Configuration (environment): KAFKA_BROKERS, SCHEMA_REGISTRY_URL, SCHEDULER_URL, SCHEDULER_API_TOKEN, AGGREGATOR_URL.
 Exit codes: 0 done; 1 could not be done (unknown topic, type, group or schedule, unreachable service);
 2 the command line is wrong (unknown command or flag, bad value, malformed JSON, bad variable).`;
 
@@ -27,7 +27,7 @@ const examples = (...lines: string[]) => `\n${lines.length > 1 ? 'Examples' : 'E
 
 export function buildProgram(streams: CliStreams, run: (json: boolean | undefined, command: Run) => Promise<void>): Command {
   const program = new Command('tickflow')
-    .description('operate tickflow: events, schedules, dead letters, consumer offsets and lag, topics')
+    .description('operate tickflow: events, schedules, aggregations, dead letters, consumer offsets and lag, topics')
     // Set before the commands are added: subcommands inherit these.
     .exitOverride()
     .configureOutput({ writeOut: (text) => streams.stdout.write(text), writeErr: (text) => streams.stderr.write(text) })
@@ -73,6 +73,20 @@ export function buildProgram(streams: CliStreams, run: (json: boolean | undefine
     .addHelpText('after', examples('tickflow schedules'))
     .action((options: { json?: boolean }) =>
       run(options.json, async (context, output) => (await import('./commands/scheduler.ts')).schedulesCommand(context, output)),
+    );
+
+  program
+    .command('aggregations')
+    .description("the aggregator's state of a date (AGGREGATOR_URL)")
+    .command('status')
+    .description('counters waiting in Redis, rows in PostgreSQL, the last run and its errors')
+    .argument('<date>', 'the date, YYYY-MM-DD')
+    .option('--json', 'print the result as JSON')
+    .addHelpText('after', examples('tickflow aggregations status 2026-11-22'))
+    .action((date: string, options: { json?: boolean }) =>
+      run(options.json, async (context, output) =>
+        (await import('./commands/aggregations.ts')).aggregationStatusCommand(context, output, date),
+      ),
     );
 
   const dlq = program.command('dlq').description('read and replay dead letters');

@@ -1,6 +1,9 @@
 // POST /v1/usage and GET /v1/aggregations/:date on the aggregator as a process, against the
 // real Redis: increments land under the contract's key layout with their TTL, bad input is
 // refused naming the field, and a batch is all or nothing.
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { stack } from '@tickflow/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +11,7 @@ import type { AggregationStatus } from '../src/aggregation-status.ts';
 import { AggregatorBed, type AggregatorProcess, deleteKeys, spawnAggregator, uniqueDate } from './aggregator-bed.ts';
 
 const TOKEN = 'usage-api-test-token-0123456789';
+const cliMain = fileURLToPath(new URL('../../../cli/src/main.ts', import.meta.url));
 const bed = new AggregatorBed({ AGGREGATOR_API_TOKEN: TOKEN });
 const datesUsed: string[] = [];
 function testDate(): string {
@@ -186,5 +190,25 @@ describe('configuration', () => {
     }
     expect(output).not.toContain('short-secret');
     expect(output).not.toMatch(/^\s+at /m);
+  });
+});
+
+describe('tickflow aggregations status', () => {
+  it("prints the aggregator's status of a date, as text and as JSON", async () => {
+    const date = testDate();
+    expect((await post({ merchantId: 'cli-m1', metricType: 'queries', amount: 4, date })).status).toBe(200);
+    const cli = (...args: string[]) =>
+      promisify(execFile)(process.execPath, ['--import', 'tsx', cliMain, 'aggregations', 'status', ...args], {
+        env: { ...process.env, AGGREGATOR_URL: service.url, AGGREGATOR_API_TOKEN: TOKEN },
+      });
+    const json = JSON.parse((await cli(date, '--json')).stdout) as AggregationStatus;
+    expect(json.date).toBe(date);
+    expect(json.redis.keysWaiting).toBe(1);
+    const text = (await cli(date)).stdout;
+    expect(text).toContain(`date             ${date}`);
+    expect(text).toContain('waiting in Redis 1 keys (4 units)');
+    const refused = await cli('2026-02-30').catch((e: { code: number; stderr: string }) => e);
+    expect(refused).toMatchObject({ code: 1 });
+    expect((refused as { stderr: string }).stderr).toContain('400');
   });
 });
