@@ -289,8 +289,25 @@ const redis: Component = {
   },
   launch: () => ({
     command: 'redis-server',
-    // The append-only file keeps counters across a stack restart.
-    args: ['--bind', '127.0.0.1', '--port', '6379', '--dir', redisDir, '--appendonly', 'yes', '--save', '', '--daemonize', 'no'],
+    // The append-only file keeps counters across a stack restart, synced on every write:
+    // with the default once-a-second sync, a crash could bring back counters the
+    // aggregator had already moved to PostgreSQL, and they would be counted twice.
+    args: [
+      '--bind',
+      '127.0.0.1',
+      '--port',
+      '6379',
+      '--dir',
+      redisDir,
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      'always',
+      '--save',
+      '',
+      '--daemonize',
+      'no',
+    ],
   }),
   probe: async () => {
     const client = new Redis('redis://127.0.0.1:6379', {
