@@ -4,6 +4,7 @@ import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-sc
 import avsc from 'avsc';
 import { IncompatibleSchemaError, InvalidPayloadError, UndecodableError } from './codec-errors.ts';
 import { avroTypeOf, type EventContract } from './event-contract.ts';
+import { payloadProblems } from './payload-problems.ts';
 
 const MAGIC_BYTE = 0;
 const HEADER_LENGTH = 5;
@@ -184,45 +185,15 @@ function decodeBody(type: avsc.Type, body: Buffer, schemaId: number, recordName:
   }
 }
 
-/** Names every offending field, and what it should be, but never its value: payloads may carry personal data. */
 function assertFits(eventType: string, avroType: avsc.Type, payload: unknown): void {
-  const fields: string[] = [];
-  const problems: string[] = [];
-  const valid = avroType.isValid(payload, {
-    noUndeclaredFields: true,
-    errorHook: (path, value, type) => {
-      const at = path.join('.');
-      const undeclared = undeclaredFields(type, value);
-      if (undeclared.length > 0) {
-        for (const name of undeclared) {
-          const field = at ? `${at}.${name}` : name;
-          fields.push(field);
-          problems.push(`${field} is not in the schema`);
-        }
-        return;
-      }
-      fields.push(at);
-      problems.push(`${at || '(payload)'} must be ${describeType(type)}, got ${describeValue(value)}`);
-    },
-  });
-  if (!valid) throw new InvalidPayloadError(eventType, fields, problems);
-}
-
-function undeclaredFields(type: avsc.Type, value: unknown): string[] {
-  if (!(type instanceof avsc.types.RecordType) || typeof value !== 'object' || value === null) return [];
-  const declared = new Set(type.fields.map((field) => field.name));
-  return Object.keys(value).filter((name) => !declared.has(name));
-}
-
-function describeType(type: avsc.Type): string {
-  if (type instanceof avsc.types.EnumType) return `one of ${type.symbols.join(', ')}`;
-  return type.name ?? JSON.stringify(type.schema());
-}
-
-function describeValue(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value;
+  const problems = payloadProblems(avroType, payload);
+  if (problems.length > 0) {
+    throw new InvalidPayloadError(
+      eventType,
+      problems.map((p) => p.field),
+      problems.map((p) => p.message),
+    );
+  }
 }
 
 function httpStatusOf(error: unknown): number | undefined {

@@ -19,3 +19,4 @@ export { type AggregationRequested, aggregationRequested } from './events/aggreg
 export { type BackfillRequested, backfillRequested } from './events/backfill-requested.ts';
 export { type JobFailed, jobFailed } from './events/job-failed.ts';
 export { type SchedulerTick, schedulerTick } from './events/scheduler-tick.ts';
+export { type PayloadProblem, payloadProblems } from './payload-problems.ts';

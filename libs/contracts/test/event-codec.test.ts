@@ -170,7 +170,7 @@ describe('EventCodec', () => {
     expect(wrongType).toBeInstanceOf(InvalidPayloadError);
     expect((wrongType as InvalidPayloadError).fields).toEqual(['count']);
     expect((wrongType as Error).message).toContain(`'${type}'`);
-    expect((wrongType as Error).message).toContain('count must be "int", got string');
+    expect((wrongType as Error).message).toContain("field 'count' must be int, got string");
     expect((wrongType as Error).message).not.toContain('three');
 
     const missing = await codec.encode(v1, { id: 'a' } as ProbeV1).catch((e: unknown) => e);
@@ -178,7 +178,7 @@ describe('EventCodec', () => {
 
     const undeclared = await codec.encode(v1, { id: 'a', count: 1, cuont: 2 } as ProbeV1).catch((e: unknown) => e);
     expect((undeclared as InvalidPayloadError).fields).toEqual(['cuont']);
-    expect((undeclared as Error).message).toContain('cuont is not in the schema');
+    expect((undeclared as Error).message).toContain("field 'cuont' is not in the schema");
   });
 
   it('refuses to encode an event type it has not registered', async () => {
