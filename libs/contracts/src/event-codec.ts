@@ -36,6 +36,8 @@ export class EventCodec {
   readonly #registry: SchemaRegistry;
   readonly #registered = new Map<string, RegisteredContract>();
   readonly #resolvers = new WeakMap<EventContract<unknown>, Map<number, avsc.Resolver>>();
+  /** Writer schemas already fetched, by id: a message of a known schema decodes without a wait. */
+  readonly #writerTypes = new Map<number, avsc.Type>();
 
   constructor({ registryUrl }: { registryUrl: string }) {
     this.#registryUrl = registryUrl.replace(/\/+$/, '');
@@ -84,8 +86,23 @@ export class EventCodec {
    * Decodes a `contract` event into the contract's own schema: data written with an older
    * compatible schema comes out in the contract's shape, defaults filled in.
    */
-  async decodeAs<T>(contract: EventContract<T>, value: Buffer | null): Promise<DecodedEvent<T>> {
-    const { schemaId, writerType, body } = await this.#read(value);
+  decodeAs<T>(contract: EventContract<T>, value: Buffer | null): Promise<DecodedEvent<T>> {
+    // The hot path of every consumer: once a schema is known, decoding is synchronous.
+    if (value && value.length >= HEADER_LENGTH && value[0] === MAGIC_BYTE) {
+      const schemaId = value.readInt32BE(1);
+      const known = this.#writerTypes.get(schemaId);
+      if (known) {
+        try {
+          return Promise.resolve(this.#decodeWith(contract, schemaId, known, value.subarray(HEADER_LENGTH)));
+        } catch (error) {
+          return Promise.reject(error);
+        }
+      }
+    }
+    return this.#read(value).then(({ schemaId, writerType, body }) => this.#decodeWith(contract, schemaId, writerType, body));
+  }
+
+  #decodeWith<T>(contract: EventContract<T>, schemaId: number, writerType: avsc.Type, body: Buffer): DecodedEvent<T> {
     const readerType = avroTypeOf(contract);
     const recordName = writerType.name ?? '';
     if (recordName !== readerType.name) {
@@ -132,6 +149,7 @@ export class EventCodec {
     if (!avsc.Type.isType(writerType, 'record')) {
       throw new UndecodableError('invalid-payload', `schema id ${schemaId} is not an Avro record schema`);
     }
+    this.#writerTypes.set(schemaId, writerType as avsc.Type);
     return { schemaId, writerType: writerType as avsc.Type, body: value.subarray(HEADER_LENGTH) };
   }
 
