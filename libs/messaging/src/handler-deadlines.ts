@@ -6,44 +6,55 @@ export class HandlerTimeoutError extends Error {
   override name = 'HandlerTimeoutError';
 }
 
-interface Running {
-  deadline: number;
-  timeoutMs: number;
-  controller?: AbortController;
-  fail?: (error: Error) => void;
-}
+/** One handler's deadline. A class: one object per message, no closures. */
+export class Deadline {
+  private controller: AbortController | undefined;
+  private fail: ((error: Error) => void) | undefined;
 
-export interface Deadline {
-  readonly signal: AbortSignal;
+  constructor(
+    private readonly owner: HandlerDeadlines,
+    readonly at: number,
+    readonly timeoutMs: number,
+  ) {}
+
+  get signal(): AbortSignal {
+    this.controller ??= new AbortController();
+    return this.controller.signal;
+  }
+
   /** Resolves as `work` does, or rejects with HandlerTimeoutError once the deadline passes. */
-  race(work: Promise<void>): Promise<void>;
-  done(): void;
+  race(work: Promise<void>): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.fail = reject;
+      work.then(resolve, reject);
+    });
+  }
+
+  done(): void {
+    this.owner.forget(this);
+  }
+
+  expire(): void {
+    this.controller?.abort();
+    this.fail?.(new HandlerTimeoutError(`handler did not finish within ${this.timeoutMs} ms`));
+  }
 }
 
 const SWEEP_MS = 100;
 
 export class HandlerDeadlines {
-  private readonly running = new Set<Running>();
+  private readonly running = new Set<Deadline>();
   private sweeper: NodeJS.Timeout | undefined;
 
   start(timeoutMs: number): Deadline {
-    const entry: Running = { deadline: Date.now() + timeoutMs, timeoutMs };
-    this.running.add(entry);
+    const deadline = new Deadline(this, Date.now() + timeoutMs, timeoutMs);
+    this.running.add(deadline);
     this.sweeper ??= setInterval(() => this.sweep(), SWEEP_MS).unref();
-    return {
-      get signal() {
-        entry.controller ??= new AbortController();
-        return entry.controller.signal;
-      },
-      race: (work) =>
-        new Promise<void>((resolve, reject) => {
-          entry.fail = reject;
-          work.then(resolve, reject);
-        }),
-      done: () => {
-        this.running.delete(entry);
-      },
-    };
+    return deadline;
+  }
+
+  forget(deadline: Deadline): void {
+    this.running.delete(deadline);
   }
 
   close(): void {
@@ -53,11 +64,10 @@ export class HandlerDeadlines {
 
   private sweep(): void {
     const now = Date.now();
-    for (const entry of this.running) {
-      if (entry.deadline > now) continue;
-      this.running.delete(entry);
-      entry.controller?.abort();
-      entry.fail?.(new HandlerTimeoutError(`handler did not finish within ${entry.timeoutMs} ms`));
+    for (const deadline of this.running) {
+      if (deadline.at > now) continue;
+      this.running.delete(deadline);
+      deadline.expire();
     }
   }
 }

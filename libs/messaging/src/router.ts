@@ -18,7 +18,7 @@ import {
   retryHeaders,
 } from './envelope.ts';
 import { type ErrorClassifier, UndecodableMessageError } from './errors.ts';
-import { HandlerDeadlines } from './handler-deadlines.ts';
+import { type Deadline, HandlerDeadlines } from './handler-deadlines.ts';
 import { decideFailure } from './outcome.ts';
 import { deadLetterTopic, parseTiers, type RetryTier, retryTopic } from './retry-tiers.ts';
 import type { Batch, ReceivedRecord, Subscription, TopicSpec, Transport } from './transport.ts';
@@ -287,51 +287,38 @@ export class Router {
       });
     }
     const active = trace.setSpan(parent, span);
-    const key = record.key?.toString() ?? null;
-    // Built on first use: most handlers never log per message, and the hot path stays lean.
-    let log: Log | undefined;
-    const logger = () => {
-      log ??= this.options.log.child({ topic: record.topic, partition: record.partition, offset: record.offset, key, attempt });
-      return log;
-    };
-    const deadline = this.deadlines.start(route.timeoutMs);
+    const delivery = new Delivery(this, route.topic, record, ce, attempt, active, this.deadlines.start(route.timeoutMs));
     try {
-      await context.with(active, async () => {
-        if ('missing' in ce) throw new UndecodableMessageError(`missing CloudEvents header ${ce.missing}`);
-        const typeRoute = route.byType.get(ce.type);
-        if (!typeRoute) throw new UndecodableMessageError(`no route for event type ${ce.type} on ${route.topic}`);
-        let payload: unknown;
-        try {
-          payload = (await this.options.codec.decodeAs(typeRoute.contract, record.value)).payload;
-        } catch (error) {
-          throw new UndecodableMessageError(error instanceof Error ? error.message : String(error), { cause: error });
-        }
-        const message: MessageContext<unknown> = {
-          payload,
-          event: ce,
-          key,
-          topic: route.topic,
-          attempt,
-          get log() {
-            return logger();
-          },
-          get signal() {
-            return deadline.signal;
-          },
-          emit: (contract, eventPayload, eventKey) => this.emit(contract, eventPayload, eventKey, active),
-        };
-        await deadline.race((typeRoute.chain ?? typeRoute.handler)(message));
-      });
+      await context.with(active, this.invoke, this, route, delivery);
       span.setStatus({ code: SpanStatusCode.OK });
       this.options.observer?.onOutcome({ topic: route.topic, outcome: 'success', seconds: (performance.now() - started) / 1000 });
     } catch (error) {
       span.recordException(error instanceof Error ? error : String(error));
       span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
-      await this.fail(route, record, attempt, error, logger(), span, started, active);
+      await this.fail(route, record, attempt, error, delivery.log, span, started, active);
     } finally {
-      deadline.done();
+      delivery.deadline.done();
       span.end();
     }
+  }
+
+  /** Decodes and runs the handler, inside the delivery's trace context. */
+  private async invoke(route: Route, delivery: Delivery): Promise<void> {
+    const ce = delivery.envelope;
+    if ('missing' in ce) throw new UndecodableMessageError(`missing CloudEvents header ${ce.missing}`);
+    const typeRoute = route.byType.get(ce.type);
+    if (!typeRoute) throw new UndecodableMessageError(`no route for event type ${ce.type} on ${route.topic}`);
+    try {
+      delivery.payload = (await this.options.codec.decodeAs(typeRoute.contract, delivery.record.value)).payload;
+    } catch (error) {
+      throw new UndecodableMessageError(error instanceof Error ? error.message : String(error), { cause: error });
+    }
+    await delivery.deadline.race((typeRoute.chain ?? typeRoute.handler)(delivery as MessageContext<unknown>));
+  }
+
+  /** The router's own log: deliveries make their per-message child from it on first use. */
+  get log(): Log {
+    return this.options.log;
   }
 
   private async fail(
@@ -406,6 +393,53 @@ export class Router {
     const value = await this.options.codec.encode(contract, payload);
     const headers = cloudEventHeaders(newCloudEvent(`tickflow/${this.options.service}`, contract.type));
     await produceTraced(this.options.transport, { topic: this.eventsTopic, key, value, headers }, parent);
+  }
+}
+
+/**
+ * One delivery of a record to a handler: the MessageContext the handler sees. A class, so
+ * the hot path allocates one object per message rather than a closure per field.
+ */
+class Delivery implements MessageContext<unknown> {
+  payload: unknown;
+  readonly key: string | null;
+  private childLog: Log | undefined;
+
+  constructor(
+    private readonly router: Router,
+    readonly topic: string,
+    readonly record: ReceivedRecord,
+    readonly envelope: CloudEventAttributes | { missing: string },
+    readonly attempt: number,
+    private readonly traceContext: Context,
+    readonly deadline: Deadline,
+  ) {
+    this.key = record.key?.toString() ?? null;
+  }
+
+  /** Handlers only ever run once the envelope is known to be whole. */
+  get event(): CloudEventAttributes {
+    return this.envelope as CloudEventAttributes;
+  }
+
+  /** Built on first use: most handlers never log per message. */
+  get log(): Log {
+    this.childLog ??= this.router.log.child({
+      topic: this.record.topic,
+      partition: this.record.partition,
+      offset: this.record.offset,
+      key: this.key,
+      attempt: this.attempt,
+    });
+    return this.childLog;
+  }
+
+  get signal(): AbortSignal {
+    return this.deadline.signal;
+  }
+
+  emit<E>(contract: Contract<E>, payload: E, key: string | null): Promise<void> {
+    return this.router.emit(contract, payload, key, this.traceContext);
   }
 }
 
