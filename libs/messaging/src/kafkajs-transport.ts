@@ -164,11 +164,14 @@ export class KafkaJsTransport implements Transport {
   }
 }
 
+// Every record of every batch goes through here: a plain loop, no intermediate arrays.
 function decodeHeaders(headers: IHeaders | undefined): Headers {
   const out: Headers = {};
-  for (const [name, value] of Object.entries(headers ?? {})) {
+  if (!headers) return out;
+  for (const name in headers) {
+    const value = headers[name];
     if (value === undefined) continue;
-    out[name] = Array.isArray(value) ? String(value[0]) : String(value);
+    out[name] = Array.isArray(value) ? String(value[0]) : value.toString();
   }
   return out;
 }
