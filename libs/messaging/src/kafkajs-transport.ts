@@ -43,7 +43,10 @@ export class KafkaJsTransport implements Transport {
       heartbeatInterval: 1_000,
       // Short fetch waits keep redelivery from a delay topic close to its due time.
       maxWaitTimeInMs: 100,
-      maxBytesPerPartition: 1024 * 1024,
+      // Bigger fetches mean fewer round trips per record: measured, 4 MiB beat kafkajs' 1 MiB
+      // default by about 15% in the router benchmark, and 8 MiB gained nothing more. The
+      // broker still caps each response at kafkajs' maxBytes (10 MiB).
+      maxBytesPerPartition: 4 * 1024 * 1024,
       retry: { retries: 10 },
     });
     this.consumers.add(consumer);
