@@ -233,10 +233,13 @@ export class Router {
     // heartbeats go on beside it, so the group does not give its partitions away.
     const heartbeats = setInterval(() => void batch.heartbeat().catch(() => undefined), HEARTBEAT_MS);
     try {
+      const route = this.routes.get(batch.topic);
       for (const record of batch.records) {
         if (!batch.isRunning()) break;
-        const handled = await this.process(record, batch);
-        if (handled === 'waiting') break;
+        // A request topic's records go straight to their handler; a delay topic's first
+        // wait until they are due.
+        if (route) await this.handle(route, record);
+        else if ((await this.processDelayed(record, batch)) === 'waiting') break;
         last = record;
       }
     } finally {
@@ -245,25 +248,23 @@ export class Router {
     if (last) await batch.commit(last);
   }
 
-  private async process(record: ReceivedRecord, batch: Batch): Promise<'done' | 'waiting'> {
+  /** A delay topic's record: handled once due; until then its partition waits. */
+  private async processDelayed(record: ReceivedRecord, batch: Batch): Promise<'done' | 'waiting'> {
     const delayed = this.tierTopics.get(record.topic);
-    const route = delayed?.route ?? this.routes.get(record.topic);
-    if (!route) throw new Error(`no route for topic ${record.topic}`);
-    if (delayed) {
-      const notBefore = Number(record.headers[RETRY.notBefore] ?? 0);
-      const wait = notBefore - Date.now();
-      if (wait > delayed.tier.delayMs) {
-        // A defer longer than this tier's delay: pass it round the tier again rather than
-        // hold the partition's head, so records behind it are never late.
-        await this.options.transport.produce([{ topic: record.topic, key: record.key, value: record.value, headers: record.headers }]);
-        return 'done';
-      }
-      if (wait > 0) {
-        batch.pauseUntil(record, notBefore);
-        return 'waiting';
-      }
+    if (!delayed) throw new Error(`no route for topic ${record.topic}`);
+    const notBefore = Number(record.headers[RETRY.notBefore] ?? 0);
+    const wait = notBefore - Date.now();
+    if (wait > delayed.tier.delayMs) {
+      // A defer longer than this tier's delay: pass it round the tier again rather than
+      // hold the partition's head, so records behind it are never late.
+      await this.options.transport.produce([{ topic: record.topic, key: record.key, value: record.value, headers: record.headers }]);
+      return 'done';
     }
-    await this.handle(route, record);
+    if (wait > 0) {
+      batch.pauseUntil(record, notBefore);
+      return 'waiting';
+    }
+    await this.handle(delayed.route, record);
     return 'done';
   }
 
