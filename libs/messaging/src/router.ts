@@ -403,7 +403,6 @@ export class Router {
  */
 class Delivery implements MessageContext<unknown> {
   payload: unknown;
-  readonly key: string | null;
   private childLog: Log | undefined;
 
   constructor(
@@ -414,8 +413,11 @@ class Delivery implements MessageContext<unknown> {
     readonly attempt: number,
     private readonly traceContext: Context,
     readonly deadline: Deadline,
-  ) {
-    this.key = record.key?.toString() ?? null;
+  ) {}
+
+  /** Decoded on first use, like the log: many handlers key on the payload instead. */
+  get key(): string | null {
+    return this.record.key?.toString() ?? null;
   }
 
   /** Handlers only ever run once the envelope is known to be whole. */
