@@ -361,7 +361,7 @@ const jaegerProgram = goProgram('jaeger', 'github.com/jaegertracing/jaeger/cmd/j
 const jaeger: Component = {
   name: 'jaeger',
   product: 'Jaeger, the v2 all-in-one binary (memory storage)',
-  endpoint: 'OTLP grpc 127.0.0.1:4317, http 127.0.0.1:4318; UI/API http://127.0.0.1:16686',
+  endpoint: 'OTLP grpc 127.0.0.1:4317, http 127.0.0.1:4318; query API http://127.0.0.1:16686',
   ports: [16686, 16685, 4317, 4318],
   composeService: 'jaeger',
   dependsOn: [],

@@ -1,4 +1,4 @@
-import { defineEvent } from '../event-contract.ts';
+import { type AvroRecordField, defineEvent } from '../event-contract.ts';
 
 /** A usage key the run left where it was, and why (malformed key, value not a counter). */
 export interface SkippedUsageKey {
@@ -28,6 +28,22 @@ export interface AggregationCompleted {
   finishedAt: string;
 }
 
+/** The `errors` field of both run events: the skipped keys a run lists. */
+export const skippedUsageKeysField: AvroRecordField = {
+  name: 'errors',
+  type: {
+    type: 'array',
+    items: {
+      type: 'record',
+      name: 'SkippedUsageKey',
+      fields: [
+        { name: 'key', type: 'string' },
+        { name: 'reason', type: 'string' },
+      ],
+    },
+  },
+};
+
 export const aggregationCompleted = defineEvent<AggregationCompleted>('tickflow.aggregator.aggregation-completed', {
   type: 'record',
   name: 'AggregationCompleted',
@@ -40,20 +56,7 @@ export const aggregationCompleted = defineEvent<AggregationCompleted>('tickflow.
     { name: 'rowsWritten', type: 'long' },
     { name: 'recoveredBatches', type: 'int' },
     { name: 'errorCount', type: 'long' },
-    {
-      name: 'errors',
-      type: {
-        type: 'array',
-        items: {
-          type: 'record',
-          name: 'SkippedUsageKey',
-          fields: [
-            { name: 'key', type: 'string' },
-            { name: 'reason', type: 'string' },
-          ],
-        },
-      },
-    },
+    skippedUsageKeysField,
     { name: 'durationMs', type: 'long' },
     { name: 'startedAt', type: 'string', doc: 'ISO 8601' },
     { name: 'finishedAt', type: 'string', doc: 'ISO 8601' },

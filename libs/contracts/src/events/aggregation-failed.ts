@@ -1,5 +1,5 @@
 import { defineEvent } from '../event-contract.ts';
-import type { SkippedUsageKey } from './aggregation-completed.ts';
+import { type SkippedUsageKey, skippedUsageKeysField } from './aggregation-completed.ts';
 
 /**
  * One aggregation run failed as a whole (PostgreSQL or Redis unreachable, say); on
@@ -40,20 +40,7 @@ export const aggregationFailed = defineEvent<AggregationFailed>('tickflow.aggreg
     { name: 'rowsWritten', type: 'long' },
     { name: 'recoveredBatches', type: 'int' },
     { name: 'errorCount', type: 'long' },
-    {
-      name: 'errors',
-      type: {
-        type: 'array',
-        items: {
-          type: 'record',
-          name: 'SkippedUsageKey',
-          fields: [
-            { name: 'key', type: 'string' },
-            { name: 'reason', type: 'string' },
-          ],
-        },
-      },
-    },
+    skippedUsageKeysField,
     { name: 'errorClass', type: 'string' },
     { name: 'errorMessage', type: 'string' },
     { name: 'durationMs', type: 'long' },
