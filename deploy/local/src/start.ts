@@ -6,6 +6,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { InstallError } from './installers.ts';
+import { SERVICE_NODE_FLAGS } from './node-flags.ts';
 import { repoRoot } from './paths.ts';
 import { StackError, status, up } from './stack.ts';
 
@@ -19,7 +20,7 @@ function existingServices(): string[] {
 }
 
 function run(name: string, width: number): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(servicesDir, name, 'src', 'main.ts')], {
+  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, '--import', 'tsx', join(servicesDir, name, 'src', 'main.ts')], {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -87,19 +87,25 @@ export class EventCodec {
    * compatible schema comes out in the contract's shape, defaults filled in.
    */
   decodeAs<T>(contract: EventContract<T>, value: Buffer | null): Promise<DecodedEvent<T>> {
-    // The hot path of every consumer: once a schema is known, decoding is synchronous.
-    if (value && value.length >= HEADER_LENGTH && value[0] === MAGIC_BYTE) {
-      const schemaId = value.readInt32BE(1);
-      const known = this.#writerTypes.get(schemaId);
-      if (known) {
-        try {
-          return Promise.resolve(this.#decodeWith(contract, schemaId, known, value.subarray(HEADER_LENGTH)));
-        } catch (error) {
-          return Promise.reject(error);
-        }
-      }
+    try {
+      const known = this.decodeKnownAs(contract, value);
+      if (known) return Promise.resolve(known);
+    } catch (error) {
+      return Promise.reject(error);
     }
     return this.#read(value).then(({ schemaId, writerType, body }) => this.#decodeWith(contract, schemaId, writerType, body));
+  }
+
+  /**
+   * decodeAs without waiting: the hot path of every consumer, once the writer's schema is
+   * known. Undefined when it is not known yet (or the value is not in the wire format):
+   * decodeAs then fetches the schema, or names what is wrong.
+   */
+  decodeKnownAs<T>(contract: EventContract<T>, value: Buffer | null): DecodedEvent<T> | undefined {
+    if (!value || value.length < HEADER_LENGTH || value[0] !== MAGIC_BYTE) return undefined;
+    const schemaId = value.readInt32BE(1);
+    const known = this.#writerTypes.get(schemaId);
+    return known && this.#decodeWith(contract, schemaId, known, value.subarray(HEADER_LENGTH));
   }
 
   #decodeWith<T>(contract: EventContract<T>, schemaId: number, writerType: avsc.Type, body: Buffer): DecodedEvent<T> {

@@ -6,13 +6,21 @@ export class HandlerTimeoutError extends Error {
   override name = 'HandlerTimeoutError';
 }
 
-/** One handler's deadline. A class: one object per message, no closures. */
+/**
+ * One handler's deadline. A class, one object per message, no closures; it is its own
+ * link in the running list, so starting and finishing it costs no hashing.
+ */
 export class Deadline {
   private controller: AbortController | undefined;
   private fail: ((error: Error) => void) | undefined;
+  /** Links in HandlerDeadlines' list of running deadlines. */
+  previous: Deadline | undefined;
+  next: Deadline | undefined;
+  running = true;
 
   constructor(
     private readonly owner: HandlerDeadlines,
+    /** performance.now() time. */
     readonly at: number,
     readonly timeoutMs: number,
   ) {}
@@ -43,18 +51,27 @@ export class Deadline {
 const SWEEP_MS = 100;
 
 export class HandlerDeadlines {
-  private readonly running = new Set<Deadline>();
+  private head: Deadline | undefined;
   private sweeper: NodeJS.Timeout | undefined;
 
-  start(timeoutMs: number): Deadline {
-    const deadline = new Deadline(this, Date.now() + timeoutMs, timeoutMs);
-    this.running.add(deadline);
+  /** `now` is the handler's start, from performance.now(). */
+  start(timeoutMs: number, now: number): Deadline {
+    const deadline = new Deadline(this, now + timeoutMs, timeoutMs);
+    deadline.next = this.head;
+    if (this.head) this.head.previous = deadline;
+    this.head = deadline;
     this.sweeper ??= setInterval(() => this.sweep(), SWEEP_MS).unref();
     return deadline;
   }
 
   forget(deadline: Deadline): void {
-    this.running.delete(deadline);
+    if (!deadline.running) return;
+    deadline.running = false;
+    if (deadline.previous) deadline.previous.next = deadline.next;
+    else this.head = deadline.next;
+    if (deadline.next) deadline.next.previous = deadline.previous;
+    deadline.previous = undefined;
+    deadline.next = undefined;
   }
 
   close(): void {
@@ -63,11 +80,15 @@ export class HandlerDeadlines {
   }
 
   private sweep(): void {
-    const now = Date.now();
-    for (const deadline of this.running) {
-      if (deadline.at > now) continue;
-      this.running.delete(deadline);
-      deadline.expire();
+    const now = performance.now();
+    let deadline = this.head;
+    while (deadline) {
+      const next = deadline.next;
+      if (deadline.at <= now) {
+        this.forget(deadline);
+        deadline.expire();
+      }
+      deadline = next;
     }
   }
 }

@@ -1,7 +1,7 @@
 // The router: a service declares its routes and middleware; the router consumes the
 // request topics and the delay topics, runs handlers, and makes every outcome durable
 // (retry record, dead letter, failure event) before it commits the offset.
-import { type Context, context, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { type Context, context, isSpanContextValid, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { type EventCodec, type EventContract, jobFailed } from '@tickflow/contracts';
 import {
@@ -26,7 +26,7 @@ import type { Batch, ReceivedRecord, Subscription, TopicSpec, Transport } from '
 export type Contract<T> = EventContract<T>;
 
 /** Encoding through the schema registry: libs/contracts' EventCodec, or another with its shape. */
-export type Codec = Pick<EventCodec, 'register' | 'encode' | 'decodeAs'>;
+export type Codec = Pick<EventCodec, 'register' | 'encode' | 'decodeAs' | 'decodeKnownAs'>;
 
 export interface Log {
   debug(msg: string, fields?: Record<string, unknown>): void;
@@ -287,8 +287,12 @@ export class Router {
         'tickflow.attempt': attempt,
       });
     }
-    const active = trace.setSpan(parent, span);
-    const delivery = new Delivery(this, route.topic, record, ce, attempt, active, this.deadlines.start(route.timeoutMs));
+    // A span that records nothing and carries no context of its own (no SDK, or the
+    // parent's context passed through) changes nothing downstream: keep the parent.
+    const passThrough =
+      !span.isRecording() && (!isSpanContextValid(span.spanContext()) || span.spanContext() === trace.getSpanContext(parent));
+    const active = passThrough ? parent : trace.setSpan(parent, span);
+    const delivery = new Delivery(this, route.topic, record, ce, attempt, active, this.deadlines.start(route.timeoutMs, started));
     try {
       await context.with(active, this.invoke, this, route, delivery);
       span.setStatus({ code: SpanStatusCode.OK });
@@ -303,18 +307,33 @@ export class Router {
     }
   }
 
-  /** Decodes and runs the handler, inside the delivery's trace context. */
-  private async invoke(route: Route, delivery: Delivery): Promise<void> {
+  /**
+   * Decodes and runs the handler, inside the delivery's trace context. Not async: once the
+   * schema is known nothing here waits, and every await is a turn of the microtask queue.
+   */
+  private invoke(route: Route, delivery: Delivery): Promise<void> {
     const ce = delivery.envelope;
     if ('missing' in ce) throw new UndecodableMessageError(`missing CloudEvents header ${ce.missing}`);
     const typeRoute = route.byType.get(ce.type);
     if (!typeRoute) throw new UndecodableMessageError(`no route for event type ${ce.type} on ${route.topic}`);
+    const { codec } = this.options;
+    const value = delivery.record.value;
+    let known: { payload: unknown } | undefined;
     try {
-      delivery.payload = (await this.options.codec.decodeAs(typeRoute.contract, delivery.record.value)).payload;
+      known = codec.decodeKnownAs(typeRoute.contract, value);
     } catch (error) {
-      throw new UndecodableMessageError(error instanceof Error ? error.message : String(error), { cause: error });
+      throw undecodable(error);
     }
-    await delivery.deadline.race((typeRoute.chain ?? typeRoute.handler)(delivery as MessageContext<unknown>));
+    if (known) return this.run(typeRoute, delivery, known.payload);
+    return codec.decodeAs(typeRoute.contract, value).then(
+      (decoded) => this.run(typeRoute, delivery, decoded.payload),
+      (error) => Promise.reject(undecodable(error)),
+    );
+  }
+
+  private run(typeRoute: TypeRoute, delivery: Delivery, payload: unknown): Promise<void> {
+    delivery.payload = payload;
+    return delivery.deadline.race((typeRoute.chain ?? typeRoute.handler)(delivery as MessageContext<unknown>));
   }
 
   /** The router's own log: deliveries make their per-message child from it on first use. */
@@ -465,6 +484,10 @@ export async function produceTraced(
   } finally {
     span.end();
   }
+}
+
+function undecodable(error: unknown): UndecodableMessageError {
+  return new UndecodableMessageError(error instanceof Error ? error.message : String(error), { cause: error });
 }
 
 function withTraceContext(headers: Headers, ctx: Context): Headers {

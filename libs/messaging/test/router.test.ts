@@ -23,10 +23,10 @@ afterEach(async () => {
   bed = undefined;
 });
 
-function recording(deliveries: Delivery[], behaviour: (m: MessageContext<TestJob>, n: number) => void) {
+function recording(deliveries: Delivery[], behaviour: (m: MessageContext<TestJob>, n: number) => void | Promise<void>) {
   return async (m: MessageContext<TestJob>) => {
     deliveries.push({ id: m.payload.id, attempt: m.attempt, at: Date.now() });
-    behaviour(m, deliveries.filter((d) => d.id === m.payload.id).length);
+    await behaviour(m, deliveries.filter((d) => d.id === m.payload.id).length);
   };
 }
 
@@ -150,6 +150,37 @@ describe('Router', () => {
     expect(deliveries[1]?.at).toBeGreaterThanOrEqual(until);
     const [waiting] = await bed.read(`${bed.topic}.retry.2s`, 1);
     expect(waiting?.headers[RETRY.attempt]).toBe('0');
+  });
+
+  it("aborts a handler past its route's timeout and retries its message, while the next one goes on", async () => {
+    const deliveries: Delivery[] = [];
+    let abortedAfterMs: number | undefined;
+    bed = new TestBed(
+      recording(deliveries, (m, n) => {
+        if (m.payload.id !== 'job-stuck' || n > 1) return;
+        const started = Date.now();
+        // Never settles by itself: only the deadline moves the message on.
+        return new Promise<void>(() => {
+          m.signal.addEventListener('abort', () => {
+            abortedAfterMs = Date.now() - started;
+          });
+        });
+      }),
+      { retry: ['1s'], timeoutMs: 500 },
+      1,
+    );
+    await bed.start();
+    await bed.send('job-stuck', { key: 'k' });
+    await bed.send('job-next', { key: 'k' });
+    await eventually('the stuck job retried', async () => (deliveries.length >= 3 ? true : undefined), 20_000);
+    expect(deliveries.map((d) => [d.id, d.attempt])).toEqual([
+      ['job-stuck', 0],
+      ['job-next', 0],
+      ['job-stuck', 1],
+    ]);
+    expect(abortedAfterMs).toBeGreaterThanOrEqual(500);
+    const [retried] = await bed.read(`${bed.topic}.retry.1s`, 1);
+    expect(retried?.headers[RETRY.attempt]).toBe('1');
   });
 
   it('lets a due message in one partition pass while another partition waits', async () => {
