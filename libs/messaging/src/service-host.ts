@@ -59,7 +59,7 @@ export async function startService<X extends z.ZodObject>(definition: ServiceDef
   const telemetry = startTelemetry({ serviceName: instance, otlpEndpoint: config.infrastructure.otlpEndpoint });
   const log = createLogger({ service: instance, level: config.logLevel });
   const metrics = createMessagingMetrics();
-  const transport = new KafkaJsTransport({ clientId: instance, brokers: config.infrastructure.kafkaBrokers });
+  const transport = new KafkaJsTransport({ clientId: instance, brokers: config.infrastructure.kafkaBrokers, log });
   const codec = new EventCodec({ registryUrl: config.infrastructure.schemaRegistryUrl });
   const router = new Router({ service: instance, transport, codec, log, observer: metricsObserver(metrics) });
   const serviceRegistries: Registry[] = [];
