@@ -8,45 +8,20 @@
 //    `not_before` each one reaches the handler (p50, p99).
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { defineEvent, EventCodec } from '@tickflow/contracts';
 import { SERVICE_NODE_FLAGS, stackDir } from '@tickflow/local-stack';
 import { stack, uniqueName } from '@tickflow/testing';
 import { Kafka, logLevel } from 'kafkajs';
 import { cloudEventHeaders, newCloudEvent, RETRY } from '../src/envelope.ts';
-import { KafkaJsTransport } from '../src/kafkajs-transport.ts';
-import { type Log, Router } from '../src/router.ts';
+import { benchEvent, benchRouter, codec, PARTITIONS } from './bench-router.ts';
 
 // Enough messages that both consumers run well past their warm-up.
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 300_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const WAITING = Number(process.env.BENCH_WAITING ?? 10_000);
-const PARTITIONS = 3;
 
-// The router is measured as services run it.
-const missingFlags = SERVICE_NODE_FLAGS.filter((flag) => !process.execArgv.includes(flag));
-if (missingFlags.length > 0) {
-  throw new Error(`run the benchmark with \`npm run bench -w libs/messaging\`: node needs ${missingFlags.join(' ')}, as services have`);
-}
-
-interface BenchPayload {
-  id: string;
-  body: string;
-}
-const benchEvent = defineEvent<BenchPayload>('tickflow.bench.message', {
-  type: 'record',
-  name: 'BenchMessage',
-  namespace: 'dev.tickflow.bench',
-  fields: [
-    { name: 'id', type: 'string' },
-    { name: 'body', type: 'string' },
-  ],
-});
-
-const silent: Log = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
 const kafka = new Kafka({ clientId: 'bench', brokers: stack.kafkaBrokers, logLevel: logLevel.NOTHING });
-const codec = new EventCodec({ registryUrl: stack.schemaRegistryUrl });
-
 async function fill(topic: string, count: number, headersFor: (i: number) => Record<string, string>): Promise<void> {
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
@@ -62,25 +37,6 @@ async function fill(topic: string, count: number, headersFor: (i: number) => Rec
     await producer.send({ topic, acks: -1, messages });
   }
   await producer.disconnect();
-}
-
-function benchRouter(
-  service: string,
-  topic: string,
-  onMessage: (payload: BenchPayload, headers: Record<string, string>) => void,
-  retry: string[] = [],
-) {
-  const transport = new KafkaJsTransport({ clientId: service, brokers: stack.kafkaBrokers });
-  const router = new Router({ service, transport, codec, log: silent, partitions: PARTITIONS });
-  router.route(
-    topic,
-    benchEvent,
-    async (m) => {
-      onMessage(m.payload, m.event as unknown as Record<string, string>);
-    },
-    { retry, concurrency: PARTITIONS },
-  );
-  return { router, transport };
 }
 
 async function kafkaConsumerPerf(topic: string, count: number): Promise<number> {
@@ -119,28 +75,21 @@ async function kafkaConsumerPerf(topic: string, count: number): Promise<number> 
   return Number(row[9]);
 }
 
-/** Messages per second through a router reading `topic` from the start as a new group. */
+/**
+ * Messages per second through a router reading `topic` from the start as a new group. It
+ * runs in a process of its own, started as services are, as Kafka's tool runs in its own JVM.
+ */
 async function routerRate(topic: string): Promise<number> {
-  let handled = 0;
-  let first = 0;
-  let last = 0;
-  let done: () => void = () => undefined;
-  const finished = new Promise<void>((resolve) => {
-    done = resolve;
-  });
-  const { router, transport } = benchRouter(uniqueName('bench'), topic, () => {
-    if (handled === 0) first = performance.now();
-    handled += 1;
-    if (handled === MESSAGES) {
-      last = performance.now();
-      done();
-    }
-  });
-  await router.start();
-  await finished;
-  await router.stop();
-  await transport.close();
-  return MESSAGES / ((last - first) / 1000);
+  const program = fileURLToPath(new URL('./router-throughput.ts', import.meta.url));
+  const { stdout } = await promisify(execFile)(process.execPath, [
+    ...SERVICE_NODE_FLAGS,
+    '--import',
+    'tsx',
+    program,
+    topic,
+    String(MESSAGES),
+  ]);
+  return Number(stdout.trim().split('\n').at(-1));
 }
 
 async function throughput(): Promise<void> {
