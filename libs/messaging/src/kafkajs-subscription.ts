@@ -68,6 +68,7 @@ export class KafkaJsSubscription implements Subscription {
   private committing: Promise<void> = Promise.resolve();
   private assigned = false;
   private stopping = false;
+  private stopped: Promise<void> | undefined;
   /** Bumped by every rebalance: batches fetched before it are no longer ours to handle. */
   private generation = 0;
 
@@ -109,14 +110,17 @@ export class KafkaJsSubscription implements Subscription {
     return this.assigned;
   }
 
-  /** Lets the batches in hand finish, commits what they handled, then leaves the group. */
-  async stop(): Promise<void> {
-    this.stopping = true;
-    clearInterval(this.commitTimer);
-    for (const timer of this.resumeTimers) clearTimeout(timer);
-    await Promise.all([...this.lanes.values()].map((lane) => lane.handling));
-    await this.commit();
-    await this.consumer.disconnect();
+  /** Lets the batches in hand finish, commits what they handled, then leaves the group. Once. */
+  stop(): Promise<void> {
+    this.stopped ??= (async () => {
+      this.stopping = true;
+      clearInterval(this.commitTimer);
+      for (const timer of this.resumeTimers) clearTimeout(timer);
+      await Promise.all([...this.lanes.values()].map((lane) => lane.handling));
+      await this.commit();
+      await this.consumer.disconnect();
+    })();
+    return this.stopped;
   }
 
   private async eachBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {

@@ -62,13 +62,7 @@ export class KafkaJsTransport implements Transport {
     const subscription = new KafkaJsSubscription(consumer, options, (message, error) => this.log.warn(message, { error }));
     this.subscriptions.add(subscription);
     await subscription.start();
-    return {
-      isAssigned: () => subscription.isAssigned(),
-      stop: async () => {
-        this.subscriptions.delete(subscription);
-        await subscription.stop();
-      },
-    };
+    return subscription;
   }
 
   async consumerLag(groupId: string, topics: string[]): Promise<{ topic: string; partition: number; lag: number }[]> {
@@ -116,6 +110,7 @@ export class KafkaJsTransport implements Transport {
   }
 
   async close(): Promise<void> {
+    // Stopping twice is harmless: a subscription already stopped returns at once.
     await Promise.all([...this.subscriptions].map((s) => s.stop()));
     this.subscriptions.clear();
     if (this.producer) await (await this.producer).disconnect();
