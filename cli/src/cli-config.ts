@@ -1,11 +1,14 @@
 // The CLI reaches the same infrastructure as the services, from the same variables, plus
 // the scheduler's and the aggregator's HTTP APIs. The token is a secret: it is passed on, never printed.
-import { loadConfig, loadInfrastructure, urlVar } from '@tickflow/runtime';
+import { type Infrastructure, loadConfig, loadInfrastructure, readLocalApiToken, secretVar, urlVar } from '@tickflow/runtime';
 import { z } from 'zod';
 
 export interface CliConfig {
   kafkaBrokers: string[];
+  kafkaSecurity: Infrastructure['kafkaSecurity'];
+  kafkaReplication: Infrastructure['kafkaReplication'];
   schemaRegistryUrl: string;
+  schemaRegistryAuth: Infrastructure['schemaRegistryAuth'];
   schedulerUrl: string;
   schedulerApiToken: string | undefined;
   aggregatorUrl: string;
@@ -14,9 +17,9 @@ export interface CliConfig {
 
 const schedulerSchema = z.object({
   SCHEDULER_URL: urlVar(['http', 'https'], 'http://127.0.0.1:7000'),
-  SCHEDULER_API_TOKEN: z.string().trim().optional(),
+  SCHEDULER_API_TOKEN: secretVar({ minLength: 1 }),
   AGGREGATOR_URL: urlVar(['http', 'https'], 'http://127.0.0.1:7002'),
-  AGGREGATOR_API_TOKEN: z.string().trim().optional(),
+  AGGREGATOR_API_TOKEN: secretVar({ minLength: 1 }),
 });
 
 export function loadCliConfig(env: Record<string, string | undefined> = process.env): CliConfig {
@@ -24,10 +27,14 @@ export function loadCliConfig(env: Record<string, string | undefined> = process.
   const scheduler = loadConfig(schedulerSchema, env);
   return {
     kafkaBrokers: infrastructure.kafkaBrokers,
+    kafkaSecurity: infrastructure.kafkaSecurity,
+    kafkaReplication: infrastructure.kafkaReplication,
     schemaRegistryUrl: infrastructure.schemaRegistryUrl,
+    schemaRegistryAuth: infrastructure.schemaRegistryAuth,
     schedulerUrl: scheduler.SCHEDULER_URL.replace(/\/+$/, ''),
-    schedulerApiToken: scheduler.SCHEDULER_API_TOKEN || undefined,
+    // Unset, the token `npm start` made for the local services (.stack/api-token), if any.
+    schedulerApiToken: scheduler.SCHEDULER_API_TOKEN || readLocalApiToken(env),
     aggregatorUrl: scheduler.AGGREGATOR_URL.replace(/\/+$/, ''),
-    aggregatorApiToken: scheduler.AGGREGATOR_API_TOKEN || undefined,
+    aggregatorApiToken: scheduler.AGGREGATOR_API_TOKEN || readLocalApiToken(env),
   };
 }

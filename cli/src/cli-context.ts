@@ -20,12 +20,18 @@ export class CliContext {
   }
 
   kafka(): KafkaCluster {
-    this.cluster ??= new KafkaCluster(this.config().kafkaBrokers);
+    const { kafkaBrokers, kafkaReplication, kafkaSecurity } = this.config();
+    this.cluster ??= new KafkaCluster(kafkaBrokers, kafkaReplication, kafkaSecurity);
     return this.cluster;
   }
 
   registry(): SchemaRegistry {
-    this.registryClient ??= new SchemaRegistry({ host: this.config().schemaRegistryUrl, retry: { retries: 1 } });
+    const { schemaRegistryUrl, schemaRegistryAuth } = this.config();
+    this.registryClient ??= new SchemaRegistry({
+      host: schemaRegistryUrl,
+      retry: { retries: 1 },
+      ...(schemaRegistryAuth ? { auth: schemaRegistryAuth } : {}),
+    });
     return this.registryClient;
   }
 

@@ -2,7 +2,8 @@
 // short-lived readers, connected on first use and closed when the command ends.
 import { randomUUID } from 'node:crypto';
 import type { Headers, TopicSpec } from '@tickflow/messaging';
-import { KafkaJsTransport } from '@tickflow/messaging';
+import { KafkaJsTransport, type KafkaJsTransportOptions, kafkaClientConfig } from '@tickflow/messaging';
+import type { KafkaSecurity } from '@tickflow/runtime';
 import { type Admin, type IHeaders, Kafka, logLevel, type Producer } from 'kafkajs';
 import { CommandError } from './cli-errors.ts';
 
@@ -51,12 +52,16 @@ export class KafkaCluster {
   private adminClient: Promise<Admin> | undefined;
   private producerClient: Promise<Producer> | undefined;
 
-  constructor(readonly brokers: string[]) {
+  /** `replication`: the defaults of topics whose declaration leaves replication out (see KafkaJsTransportOptions). */
+  constructor(
+    readonly brokers: string[],
+    private readonly replication?: KafkaJsTransportOptions['replication'],
+    private readonly security?: KafkaSecurity,
+  ) {
     // An operator waiting at a prompt wants to hear quickly that Kafka is not there,
     // not after the minute of retries a service would spend.
     this.kafka = new Kafka({
-      clientId: 'tickflow-cli',
-      brokers,
+      ...kafkaClientConfig('tickflow-cli', brokers, security),
       logLevel: logLevel.NOTHING,
       connectionTimeout: 3_000,
       retry: { retries: 3, initialRetryTime: 200, maxRetryTime: 2_000 },
@@ -64,7 +69,10 @@ export class KafkaCluster {
   }
 
   admin(): Promise<Admin> {
-    this.adminClient ??= this.connect(this.kafka.admin());
+    // Asked for the cluster at once: a listener that wants SASL or TLS lets a client without
+    // them connect (kafkajs asks only for API versions, which Kafka answers before anyone
+    // authenticates) and hangs up on its first real request, which this explains.
+    this.adminClient ??= this.connect(this.kafka.admin(), (admin) => admin.describeCluster());
     return this.adminClient;
   }
 
@@ -176,12 +184,32 @@ export class KafkaCluster {
 
   /** Creates what is missing of `specs` through the same code the services provision with. */
   async ensureTopics(specs: TopicSpec[]): Promise<void> {
-    const transport = new KafkaJsTransport({ clientId: 'tickflow-cli', brokers: this.brokers });
+    const transport = this.transport();
     try {
       await transport.ensureTopics(specs);
     } finally {
       await transport.close();
     }
+  }
+
+  /** `specs` with the replication the services' provisioning gives each: the declaration's own, else the defaults. */
+  async withReplication<S extends TopicSpec>(specs: S[]): Promise<(S & Required<TopicSpec>)[]> {
+    const transport = this.transport();
+    try {
+      const replicated = await transport.withReplication(specs);
+      return specs.map((spec, i) => ({ ...spec, ...(replicated[i] as Required<TopicSpec>) }));
+    } finally {
+      await transport.close();
+    }
+  }
+
+  private transport(): KafkaJsTransport {
+    return new KafkaJsTransport({
+      clientId: 'tickflow-cli',
+      brokers: this.brokers,
+      ...(this.replication ? { replication: this.replication } : {}),
+      ...(this.security ? { security: this.security } : {}),
+    });
   }
 
   async close(): Promise<void> {
@@ -191,16 +219,43 @@ export class KafkaCluster {
     await Promise.all(clients.map(async (client) => (await client?.catch(() => undefined))?.disconnect()));
   }
 
-  private async connect<C extends { connect(): Promise<void> }>(client: C): Promise<C> {
+  private async connect<C extends { connect(): Promise<void>; disconnect(): Promise<void> }>(
+    client: C,
+    check?: (client: C) => Promise<unknown>,
+  ): Promise<C> {
     try {
       await client.connect();
+      await check?.(client);
     } catch (error) {
-      throw new CommandError(
-        `cannot reach Kafka at ${this.brokers.join(',')} (KAFKA_BROKERS): ${error instanceof Error ? error.message : error}`,
-      );
+      await client.disconnect().catch(() => undefined);
+      throw new CommandError(this.connectionProblem(error));
     }
     return client;
   }
+
+  /** Why connecting failed, naming the variables to look at (never a password's value). */
+  private connectionProblem(error: unknown): string {
+    const brokers = this.brokers.join(',');
+    const message = error instanceof Error ? error.message : String(error);
+    const sasl = this.security?.sasl;
+    if (sasl && causes(error).some((e) => e.name === 'KafkaJSSASLAuthenticationError')) {
+      return `Kafka at ${brokers} refused SASL ${sasl.mechanism.toUpperCase()} authentication as '${sasl.username}': check KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD (${message})`;
+    }
+    // What a listener that wants SASL or TLS does to a client that speaks neither: hang up, unexplained.
+    if (causes(error).some((e) => e.name === 'KafkaJSConnectionClosedError')) {
+      const unset = [...(sasl ? [] : ['KAFKA_SASL_MECHANISM']), ...(this.security?.tls ? [] : ['KAFKA_TLS'])];
+      const question = unset.length > 0 ? `: does this listener want ${unset.join(' or ')}?` : '';
+      return `Kafka at ${brokers} (KAFKA_BROKERS) closed the connection${question} (${message})`;
+    }
+    return `cannot reach Kafka at ${brokers} (KAFKA_BROKERS): ${message}`;
+  }
+}
+
+/** An error and its causes: kafkajs wraps what failed in its retry errors. */
+function causes(error: unknown): Error[] {
+  const chain: Error[] = [];
+  for (let e = error; e instanceof Error && chain.length < 10; e = e.cause) chain.push(e);
+  return chain;
 }
 
 function decodeHeaders(headers: IHeaders | undefined): Headers {

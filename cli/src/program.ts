@@ -19,7 +19,10 @@ type Env = Record<string, string | undefined>;
 type Run = (context: CliContext, output: Output) => Promise<void>;
 
 const EPILOGUE = `
-Configuration (environment): KAFKA_BROKERS, SCHEMA_REGISTRY_URL, SCHEDULER_URL, SCHEDULER_API_TOKEN, AGGREGATOR_URL.
+Configuration (environment): KAFKA_BROKERS, KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD,
+KAFKA_TLS, KAFKA_TLS_CA_FILE, KAFKA_TLS_CERT_FILE, KAFKA_TLS_KEY_FILE, SCHEMA_REGISTRY_URL, SCHEMA_REGISTRY_USERNAME,
+SCHEMA_REGISTRY_PASSWORD, SCHEDULER_URL, SCHEDULER_API_TOKEN, AGGREGATOR_URL, AGGREGATOR_API_TOKEN (the tokens default
+to the one \`npm start\` keeps in .stack/api-token).
 Exit codes: 0 done; 1 could not be done (unknown topic, type, group or schedule, unreachable service);
 2 the command line is wrong (unknown command or flag, bad value, malformed JSON, bad variable).`;
 
@@ -175,7 +178,7 @@ export function buildProgram(streams: CliStreams, run: (json: boolean | undefine
     );
   topics
     .command('provision')
-    .description('create what is missing of every topic the services declare (services/*/src/topics.ts)')
+    .description('create what is missing of every topic the services declare (services/*/src/service.ts), and report drift')
     .option('--services <dir>', 'directory holding the services', servicesDirectory)
     .option('--dry-run', 'show what would be created; create nothing')
     .option('--json', 'print the result as JSON')

@@ -39,7 +39,7 @@ describe('topic report', () => {
   it('refuses a declaration that is not a list of topic specs, naming the service and the field', () => {
     expect(() =>
       mergeDeclarations([{ service: 'pricing', specs: [{ name: 'p', partitions: 0, retentionMs: 1, cleanupPolicy: 'delete' }] }]),
-    ).toThrow(/services\/pricing\/src\/topics\.ts: topicSpecs\(\) returned 0\.partitions/);
+    ).toThrow(/services\/pricing\/src\/service\.ts: its topics are not a list of topic specs \(0\.partitions/);
     expect(() => mergeDeclarations([{ service: 'pricing', specs: 'nope' }])).toThrow(CommandError);
   });
 

@@ -17,13 +17,17 @@ const DAY_MS = 86_400_000;
 let servicesDir: string;
 const cluster = new KafkaCluster(stack.kafkaBrokers);
 
-async function declare(service: string, specs: unknown[]): Promise<void> {
-  await mkdir(join(servicesDir, service, 'src'), { recursive: true });
+/** A service definition whose topics are exactly `specs`, as `src/service.ts` of `dir/service`. */
+async function writeDefinition(dir: string, service: string, specs: unknown[]): Promise<void> {
+  await mkdir(join(dir, service, 'src'), { recursive: true });
+  const topics = `() => ({ service: '${service}', consumes: [], events: false, own: ${JSON.stringify(specs)} })`;
   await writeFile(
-    join(servicesDir, service, 'src', 'topics.ts'),
-    `export function topicSpecs() {\n  return ${JSON.stringify(specs)};\n}\n`,
+    join(dir, service, 'src', 'service.ts'),
+    `export const service = { service: 'metering', topics: ${topics}, create: () => ({}) };\n`,
   );
 }
+
+const declare = (service: string, specs: unknown[]) => writeDefinition(servicesDir, service, specs);
 
 beforeAll(async () => {
   servicesDir = await mkdtemp(join(tmpdir(), 'tickflow-cli-services-'));
@@ -48,7 +52,7 @@ afterAll(async () => {
 });
 
 describe('tickflow topics provision', () => {
-  it('finds each service directory with src/topics.ts', async () => {
+  it('finds each service directory with a definition in src/service.ts', async () => {
     const declarations = await discoverTopicDeclarations(servicesDir);
     expect(declarations.map((d) => d.service)).toEqual(['alpha', 'beta']);
   });
@@ -64,7 +68,8 @@ describe('tickflow topics provision', () => {
 
     const first = await tickflowJson<ProvisionedTopic[]>(['topics', 'provision', '--services', servicesDir]);
     expect(first).toEqual([
-      { name: `${prefix}.alpha.requests`, services: ['alpha'], partitions: 3, status: 'existing' },
+      // Created as declared (replication as the single local broker allows): nothing differs.
+      { name: `${prefix}.alpha.requests`, services: ['alpha'], partitions: 3, status: 'existing', drift: [] },
       { name: `${prefix}.beta.requests.dlq`, services: ['beta'], partitions: 2, status: 'created' },
       { name: `${prefix}.shared.state`, services: ['alpha', 'beta'], partitions: 1, status: 'created' },
     ]);
@@ -79,6 +84,93 @@ describe('tickflow topics provision', () => {
     expect(second.stdout.trim().split('\n').at(-1)).toBe('0 created, 3 existing');
   });
 
+  it('reports, and leaves alone, an existing topic whose settings differ from its declaration', async () => {
+    const drifted = await mkdtemp(join(tmpdir(), 'tickflow-cli-services-'));
+    // A prefix of their own, kept out of the listing tests.
+    const driftPrefix = uniqueName('cli-topics-drift');
+    const handmade = `${driftPrefix}.handmade.requests`;
+    const wide = `${driftPrefix}.wide.requests`;
+    try {
+      // Made by hand, not from the declaration.
+      const admin = await cluster.admin();
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: [
+          {
+            topic: handmade,
+            numPartitions: 2,
+            configEntries: [
+              { name: 'retention.ms', value: String(DAY_MS) },
+              { name: 'cleanup.policy', value: 'compact' },
+              { name: 'min.insync.replicas', value: '2' },
+            ],
+          },
+          { topic: wide, numPartitions: 4, configEntries: [{ name: 'retention.ms', value: String(7 * DAY_MS) }] },
+        ],
+      });
+      const specs = [
+        { name: handmade, partitions: 3, retentionMs: 7 * DAY_MS, cleanupPolicy: 'delete', replicationFactor: 2 },
+        { name: wide, partitions: 2, retentionMs: 7 * DAY_MS, cleanupPolicy: 'delete' },
+      ];
+      await writeDefinition(drifted, 'delta', specs);
+
+      const expected = [
+        {
+          name: handmade,
+          services: ['delta'],
+          partitions: 3,
+          status: 'existing',
+          drift: [
+            {
+              setting: 'partitions',
+              declared: 3,
+              actual: 2,
+              remedy: expect.stringMatching(/^can be increased: .*--partitions 3; keys then map/),
+            },
+            { setting: 'replication.factor', declared: 2, actual: 1, remedy: expect.stringContaining('kafka-reassign-partitions.sh') },
+            // Not declared: the default on a single broker, 1.
+            { setting: 'min.insync.replicas', declared: 1, actual: 2, remedy: expect.stringContaining('min.insync.replicas=1') },
+            {
+              setting: 'retention.ms',
+              declared: 7 * DAY_MS,
+              actual: DAY_MS,
+              remedy: expect.stringContaining(`retention.ms=${7 * DAY_MS}`),
+            },
+            {
+              setting: 'cleanup.policy',
+              declared: 'delete',
+              actual: 'compact',
+              remedy: expect.stringContaining('cleanup.policy=delete; records past retention are then deleted'),
+            },
+          ],
+        },
+        {
+          name: wide,
+          services: ['delta'],
+          partitions: 2,
+          status: 'existing',
+          drift: [{ setting: 'partitions', declared: 2, actual: 4, remedy: expect.stringMatching(/^partitions cannot be removed/) }],
+        },
+      ];
+      expect(await tickflowJson<ProvisionedTopic[]>(['topics', 'provision', '--services', drifted, '--dry-run'])).toEqual(expected);
+      expect(await tickflowJson<ProvisionedTopic[]>(['topics', 'provision', '--services', drifted])).toEqual(expected);
+
+      const text = await tickflow(['topics', 'provision', '--services', drifted]);
+      expect(text.code).toBe(0);
+      const lines = text.stdout.trim().split('\n');
+      expect(lines).toContain(
+        `  ${wide}: partitions is 4, declared 2: partitions cannot be removed: declare 4, or recreate the topic (its records are lost)`,
+      );
+      expect(lines.at(-1)).toBe('0 created, 2 existing, 2 not as declared (left as they are)');
+      // Nothing was "fixed".
+      expect(await describeTopics(cluster, handmade)).toEqual([
+        { name: handmade, partitions: 2, cleanupPolicy: 'compact', retentionMs: DAY_MS },
+      ]);
+    } finally {
+      await rm(drifted, { recursive: true, force: true });
+    }
+  });
+
   it('refuses declarations that disagree, naming the topic and the services', async () => {
     const conflicting = await mkdtemp(join(tmpdir(), 'tickflow-cli-services-'));
     try {
@@ -86,9 +178,9 @@ describe('tickflow topics provision', () => {
         ['one', 3],
         ['two', 6],
       ] as const) {
-        await mkdir(join(conflicting, service, 'src'), { recursive: true });
-        const spec = { name: `${prefix}.contested`, partitions, retentionMs: 1000, cleanupPolicy: 'delete' };
-        await writeFile(join(conflicting, service, 'src', 'topics.ts'), `export const topicSpecs = () => [${JSON.stringify(spec)}];\n`);
+        await writeDefinition(conflicting, service, [
+          { name: `${prefix}.contested`, partitions, retentionMs: 1000, cleanupPolicy: 'delete' },
+        ]);
       }
       const run = await tickflow(['topics', 'provision', '--services', conflicting]);
       expect(run.code).toBe(1);

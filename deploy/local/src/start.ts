@@ -5,6 +5,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { ensureLocalApiToken } from '@tickflow/runtime';
 import { InstallError } from './installers.ts';
 import { SERVICE_NODE_FLAGS } from './node-flags.ts';
 import { repoRoot } from './paths.ts';
@@ -19,9 +20,26 @@ function existingServices(): string[] {
     .sort();
 }
 
-function run(name: string, width: number): ChildProcess {
+/**
+ * What a local run sets for every service: the local environment (development credentials
+ * allowed) and one random API token for all of them, kept in .stack/ for the CLI. A token
+ * set in the environment wins.
+ */
+function localEnv(): NodeJS.ProcessEnv {
+  const token = ensureLocalApiToken();
+  const tokens = Object.fromEntries(
+    ['SCHEDULER', 'METERING', 'AGGREGATOR', 'PRICING', 'POD_RETRY', 'REPORTING'].map((s) => [
+      `${s}_API_TOKEN`,
+      process.env[`${s}_API_TOKEN`] || token,
+    ]),
+  );
+  return { ...process.env, TICKFLOW_ENV: 'local', ...tokens };
+}
+
+function run(name: string, width: number, env: NodeJS.ProcessEnv): ChildProcess {
   const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, '--import', 'tsx', join(servicesDir, name, 'src', 'main.ts')], {
     cwd: repoRoot,
+    env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const prefix = `${name.padEnd(width)} |`;
@@ -42,7 +60,9 @@ async function main(): Promise<number> {
     return 0;
   }
   const width = Math.max(...services.map((s) => s.length));
-  const children = services.map((name) => run(name, width));
+  const env = localEnv();
+  console.log('stack | services run with TICKFLOW_ENV=local and the API token in .stack/api-token (the CLI reads it there)');
+  const children = services.map((name) => run(name, width, env));
   const stop = () => {
     for (const child of children) child.kill('SIGTERM');
   };

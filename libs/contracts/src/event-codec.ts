@@ -31,6 +31,7 @@ interface WireMessage {
 
 export class EventCodec {
   readonly #registryUrl: string;
+  readonly #auth: { username: string; password: string } | undefined;
   // The client caches schemas by id, including the ones it registered, so decoding a known
   // id makes no HTTP call.
   readonly #registry: SchemaRegistry;
@@ -39,9 +40,11 @@ export class EventCodec {
   /** Writer schemas already fetched, by id: a message of a known schema decodes without a wait. */
   readonly #writerTypes = new Map<number, avsc.Type>();
 
-  constructor({ registryUrl }: { registryUrl: string }) {
+  /** `auth`: HTTP basic credentials, for a registry behind authentication (SCHEMA_REGISTRY_USERNAME / _PASSWORD). */
+  constructor({ registryUrl, auth }: { registryUrl: string; auth?: { username: string; password: string } | undefined }) {
     this.#registryUrl = registryUrl.replace(/\/+$/, '');
-    this.#registry = new SchemaRegistry({ host: this.#registryUrl });
+    this.#auth = auth;
+    this.#registry = new SchemaRegistry({ host: this.#registryUrl, ...(auth ? { auth } : {}) });
   }
 
   /** Registers each contract's schema under the subject named by its event type. */
@@ -59,7 +62,7 @@ export class EventCodec {
         ));
       } catch (error) {
         if (httpStatusOf(error) === 409) throw new IncompatibleSchemaError(contract.type, messageOf(error));
-        throw error;
+        throw this.#refusedAccess(httpStatusOf(error), error) ?? error;
       }
       this.#registered.set(contract.type, { contract, schemaJson, schemaId });
     }
@@ -150,7 +153,7 @@ export class EventCodec {
           cause: error,
         });
       }
-      throw error;
+      throw this.#refusedAccess(httpStatusOf(error), error) ?? error;
     }
     if (!avsc.Type.isType(writerType, 'record')) {
       throw new UndecodableError('invalid-payload', `schema id ${schemaId} is not an Avro record schema`);
@@ -182,16 +185,39 @@ export class EventCodec {
   }
 
   async #setCompatibility(subject: string): Promise<void> {
+    const { username, password } = this.#auth ?? {};
     const response = await fetch(`${this.#registryUrl}/config/${encodeURIComponent(subject)}`, {
       method: 'PUT',
-      headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+      headers: {
+        'content-type': 'application/vnd.schemaregistry.v1+json',
+        // The same credentials as the registry client's: a registry behind authentication asks for them on every call.
+        ...(this.#auth ? { authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` } : {}),
+      },
       body: JSON.stringify({ compatibility: COMPATIBILITY_RULE }),
     });
+    const refused = this.#refusedAccess(response.status);
+    if (refused) throw refused;
     if (!response.ok) {
       throw new Error(
         `schema registry refused compatibility ${COMPATIBILITY_RULE} for subject '${subject}': HTTP ${response.status} ${await response.text()}`,
       );
     }
+  }
+
+  /**
+   * A 401 or 403 said as what to fix: the credentials, named by their variables (never the
+   * password). Undefined for any other status.
+   */
+  #refusedAccess(status: number | undefined, cause?: unknown): Error | undefined {
+    if (status !== 401 && status !== 403) return undefined;
+    const user = this.#auth && `user '${this.#auth.username}'`;
+    const problem =
+      status === 401
+        ? user
+          ? `refused the credentials of ${user} (SCHEMA_REGISTRY_USERNAME, SCHEMA_REGISTRY_PASSWORD)`
+          : 'asks for credentials: set SCHEMA_REGISTRY_USERNAME and SCHEMA_REGISTRY_PASSWORD'
+        : `does not allow ${user ?? 'a request without credentials'} this request (SCHEMA_REGISTRY_USERNAME)`;
+    return new Error(`the schema registry at ${this.#registryUrl} ${problem}: HTTP ${status}`, { cause });
   }
 }
 

@@ -31,7 +31,8 @@ export function benchRouter(
   retry: string[] = [],
 ) {
   const transport = new KafkaJsTransport({ clientId: service, brokers: stack.kafkaBrokers });
-  const router = new Router({ service, transport, codec, log: silent, partitions: PARTITIONS });
+  // The topic is filled before the router's group first joins: it reads it from the start.
+  const router = new Router({ service, transport, codec, log: silent, partitions: PARTITIONS, startFrom: 'earliest' });
   router.route(
     topic,
     benchEvent,

@@ -1,6 +1,7 @@
 // The message envelope: CloudEvents 1.0 in Kafka binary mode (attributes as `ce_`
 // headers, the payload as the value) plus tickflow's retry and dead-letter headers.
 import { randomUUID } from 'node:crypto';
+import { describeError } from '@tickflow/runtime';
 
 export type Headers = Record<string, string>;
 
@@ -54,13 +55,17 @@ export const RETRY = {
   originalPartition: 'tickflow_original_partition',
   originalOffset: 'tickflow_original_offset',
   firstFailedAt: 'tickflow_first_failed_at',
+  /** On the delay ladder: when this hop's consumer looks again (not_before is the wait's end). */
+  wakeAt: 'tickflow_wake_at',
+  defers: 'tickflow_defers',
+  firstDeferredAt: 'tickflow_first_deferred_at',
   dlqReason: 'tickflow_dlq_reason',
   errorClass: 'tickflow_error_class',
   errorMessage: 'tickflow_error_message',
   errorStack: 'tickflow_error_stack',
 } as const;
 
-export type DeadLetterReason = 'exhausted' | 'fatal' | 'undecodable';
+export type DeadLetterReason = 'exhausted' | 'fatal' | 'undecodable' | 'deferred-too-long';
 
 /** Where a record first came from, carried unchanged through every retry. */
 export interface Origin {
@@ -72,6 +77,13 @@ export interface Origin {
 export function attemptOf(headers: Headers): number {
   const attempt = Number(headers[RETRY.attempt] ?? 0);
   return Number.isInteger(attempt) && attempt >= 0 ? attempt : 0;
+}
+
+/** How often a message has been deferred, and since when (epoch ms). */
+export function deferredOf(headers: Headers): { count: number; since: number | undefined } {
+  const count = Number(headers[RETRY.defers] ?? 0);
+  const since = Number(headers[RETRY.firstDeferredAt]);
+  return { count: Number.isInteger(count) && count > 0 ? count : 0, since: Number.isFinite(since) && since > 0 ? since : undefined };
 }
 
 export function originOf(headers: Headers, current: Origin): Origin {
@@ -92,9 +104,6 @@ export function retryHeaders(base: Headers, origin: Origin, attempt: number, not
   };
 }
 
-const STACK_LIMIT = 2000;
-const MESSAGE_LIMIT = 1000;
-
 export function deadLetterHeaders(
   base: Headers,
   origin: Origin,
@@ -103,12 +112,28 @@ export function deadLetterHeaders(
   reason: DeadLetterReason,
   error: unknown,
 ): Headers {
-  const err = error instanceof Error ? error : new Error(String(error));
+  // Redacted: a dead letter is read by operators and tools, and kept for ever.
+  const { errorClass, message, stack } = describeError(error);
   return {
     ...retryHeaders(base, origin, attempt, Date.now(), firstFailedAt),
     [RETRY.dlqReason]: reason,
-    [RETRY.errorClass]: err.name,
-    [RETRY.errorMessage]: err.message.slice(0, MESSAGE_LIMIT),
-    [RETRY.errorStack]: (err.stack ?? '').slice(0, STACK_LIMIT),
+    [RETRY.errorClass]: errorClass,
+    [RETRY.errorMessage]: message,
+    [RETRY.errorStack]: stack,
   };
+}
+
+/**
+ * The same dead letter in fewer bytes, for a DLQ whose broker refused it as too large: the
+ * payload and every header an operator replays by are kept; the stack goes, the message is
+ * cut, and headers the failure added beyond the envelope are dropped.
+ */
+export function trimmedDeadLetterHeaders(headers: Headers): Headers {
+  const kept = new Set(['ce_specversion', 'ce_id', 'ce_source', 'ce_type', 'ce_time', 'content-type', 'traceparent']);
+  const trimmed: Headers = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (kept.has(name) || (name.startsWith('tickflow_') && name !== RETRY.errorStack)) trimmed[name] = value;
+  }
+  trimmed[RETRY.errorMessage] = (headers[RETRY.errorMessage] ?? '').slice(0, 200);
+  return trimmed;
 }

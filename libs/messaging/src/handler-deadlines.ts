@@ -1,6 +1,7 @@
-// Route timeouts without a timer per message: one sweep, a few times a second, fails
-// every handler past its deadline. A handler cannot be stopped from outside, so it is
-// told through its AbortSignal and its message moves on to its retry tier.
+// Route timeouts without a timer per message: one sweep, a few times a second, tells every
+// handler past its deadline to stop, through its AbortSignal. A handler cannot be stopped
+// from outside, so the router waits for it to end before its message moves on: a handler
+// never runs beside its own retry.
 
 export class HandlerTimeoutError extends Error {
   override name = 'HandlerTimeoutError';
@@ -12,7 +13,8 @@ export class HandlerTimeoutError extends Error {
  */
 export class Deadline {
   private controller: AbortController | undefined;
-  private fail: ((error: Error) => void) | undefined;
+  /** Why the handler was told to stop, if it was. */
+  abortedBy: 'timeout' | 'stop' | undefined;
   /** Links in HandlerDeadlines' list of running deadlines. */
   previous: Deadline | undefined;
   next: Deadline | undefined;
@@ -20,6 +22,7 @@ export class Deadline {
 
   constructor(
     private readonly owner: HandlerDeadlines,
+    readonly topic: string,
     /** performance.now() time. */
     readonly at: number,
     readonly timeoutMs: number,
@@ -30,21 +33,18 @@ export class Deadline {
     return this.controller.signal;
   }
 
-  /** Resolves as `work` does, or rejects with HandlerTimeoutError once the deadline passes. */
-  race(work: Promise<void>): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.fail = reject;
-      work.then(resolve, reject);
-    });
+  message(): string {
+    return `handler did not finish within ${this.timeoutMs} ms`;
   }
 
   done(): void {
     this.owner.forget(this);
   }
 
-  expire(): void {
-    this.controller?.abort();
-    this.fail?.(new HandlerTimeoutError(`handler did not finish within ${this.timeoutMs} ms`));
+  abort(by: 'timeout' | 'stop'): void {
+    if (this.abortedBy) return;
+    this.abortedBy = by;
+    this.controller?.abort(by === 'timeout' ? new HandlerTimeoutError(this.message()) : new Error('the service is stopping'));
   }
 }
 
@@ -54,9 +54,11 @@ export class HandlerDeadlines {
   private head: Deadline | undefined;
   private sweeper: NodeJS.Timeout | undefined;
 
+  constructor(private readonly onTimeout: (deadline: Deadline) => void = () => undefined) {}
+
   /** `now` is the handler's start, from performance.now(). */
-  start(timeoutMs: number, now: number): Deadline {
-    const deadline = new Deadline(this, now + timeoutMs, timeoutMs);
+  start(topic: string, timeoutMs: number, now: number): Deadline {
+    const deadline = new Deadline(this, topic, now + timeoutMs, timeoutMs);
     deadline.next = this.head;
     if (this.head) this.head.previous = deadline;
     this.head = deadline;
@@ -74,6 +76,11 @@ export class HandlerDeadlines {
     deadline.next = undefined;
   }
 
+  /** Tells every running handler to stop: the service is shutting down. */
+  abortAll(): void {
+    for (let deadline = this.head; deadline; deadline = deadline.next) deadline.abort('stop');
+  }
+
   close(): void {
     clearInterval(this.sweeper);
     this.sweeper = undefined;
@@ -81,14 +88,12 @@ export class HandlerDeadlines {
 
   private sweep(): void {
     const now = performance.now();
-    let deadline = this.head;
-    while (deadline) {
-      const next = deadline.next;
-      if (deadline.at <= now) {
-        this.forget(deadline);
-        deadline.expire();
+    for (let deadline = this.head; deadline; deadline = deadline.next) {
+      // Told once; it stays in the list until its handler ends, so stop can reach it too.
+      if (deadline.at <= now && !deadline.abortedBy) {
+        deadline.abort('timeout');
+        this.onTimeout(deadline);
       }
-      deadline = next;
     }
   }
 }

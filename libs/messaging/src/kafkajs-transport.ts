@@ -1,4 +1,7 @@
+import type { KafkaSecurity } from '@tickflow/runtime';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
+import { RecordTooLargeError } from './errors.ts';
+import { kafkaClientConfig } from './kafka-client-config.ts';
 import { KafkaJsSubscription } from './kafkajs-subscription.ts';
 import type { OutgoingRecord, SubscribeOptions, Subscription, TopicSpec, Transport } from './transport.ts';
 
@@ -7,6 +10,17 @@ export interface KafkaJsTransportOptions {
   brokers: string[];
   /** Where consumer errors that do not stop it are reported (a failed commit, say). */
   log?: TransportLog;
+  /**
+   * Replication of the topics whose spec leaves it out. Unset, it follows the cluster: a
+   * replication factor of 3, or the number of brokers where there are fewer, and
+   * min.insync.replicas one less than the factor (at least 1): 3 and 2 on a production
+   * cluster, so an acks=all write survives the loss of a broker; 1 and 1 on the local
+   * single broker. Set it where a provisioning run with a broker down must fail rather than
+   * create a topic with fewer copies.
+   */
+  replication?: { factor?: number; minInsyncReplicas?: number };
+  /** SASL and TLS, from KAFKA_SASL_* and KAFKA_TLS_* (see kafkaClientConfig). */
+  security?: KafkaSecurity;
 }
 
 export interface TransportLog {
@@ -18,10 +32,17 @@ export class KafkaJsTransport implements Transport {
   private producer: Promise<Producer> | undefined;
   private readonly subscriptions = new Set<KafkaJsSubscription>();
   private readonly log: TransportLog;
+  private readonly replication: { factor?: number; minInsyncReplicas?: number };
 
   constructor(options: KafkaJsTransportOptions) {
-    this.kafka = new Kafka({ clientId: options.clientId, brokers: options.brokers, logLevel: logLevel.ERROR });
+    this.kafka = new Kafka({ ...kafkaClientConfig(options.clientId, options.brokers, options.security), logLevel: logLevel.ERROR });
     this.log = options.log ?? { warn: (msg, fields) => console.warn(msg, fields) };
+    this.replication = options.replication ?? {};
+  }
+
+  /** The kafkajs client itself, for what this transport does not offer (transactions, a leadership group). */
+  get client(): Kafka {
+    return this.kafka;
   }
 
   async produce(records: OutgoingRecord[]): Promise<void> {
@@ -31,22 +52,33 @@ export class KafkaJsTransport implements Transport {
       const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
       await producer.connect();
       return producer;
-    })();
+    })().catch((error: unknown) => {
+      // Not kept: the next produce connects again (the broker back, the credentials fixed).
+      this.producer = undefined;
+      throw error;
+    });
     const producer = await this.producer;
     const byTopic = new Map<string, OutgoingRecord[]>();
     for (const record of records) byTopic.set(record.topic, [...(byTopic.get(record.topic) ?? []), record]);
-    await producer.sendBatch({
-      acks: -1,
-      topicMessages: [...byTopic].map(([topic, list]) => ({
-        topic,
-        messages: list.map((r) => ({ key: r.key, value: r.value, headers: r.headers })),
-      })),
-    });
+    try {
+      await producer.sendBatch({
+        acks: -1,
+        topicMessages: [...byTopic].map(([topic, list]) => ({
+          topic,
+          messages: list.map((r) => ({ key: r.key, value: r.value, headers: r.headers })),
+        })),
+      });
+    } catch (error) {
+      if (isTooLarge(error))
+        throw new RecordTooLargeError(`a record for ${[...byTopic.keys()].join(', ')} is larger than the broker accepts`, { cause: error });
+      throw error;
+    }
   }
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
-    const consumer = this.kafka.consumer({
+    const consumerConfig = {
       groupId: options.groupId,
+      // Also how long a member given a partition waits for its previous owner to let go of it.
       sessionTimeout: 10_000,
       heartbeatInterval: 1_000,
       // Short fetch waits keep redelivery from a delay topic close to its due time.
@@ -58,11 +90,23 @@ export class KafkaJsTransport implements Transport {
       maxBytesPerPartition: 1024 * 1024,
       maxBytes: 3 * 1024 * 1024,
       retry: { retries: 10 },
-    });
-    const subscription = new KafkaJsSubscription(consumer, options, (message, error) => this.log.warn(message, { error }));
+    };
+    const subscription = new KafkaJsSubscription(this.kafka, consumerConfig, options, (message, error) =>
+      this.log.warn(message, { error }),
+    );
     this.subscriptions.add(subscription);
     await subscription.start();
     return subscription;
+  }
+
+  async listTopics(): Promise<string[]> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      return await admin.listTopics();
+    } finally {
+      await admin.disconnect();
+    }
   }
 
   async consumerLag(groupId: string, topics: string[]): Promise<{ topic: string; partition: number; lag: number }[]> {
@@ -93,20 +137,57 @@ export class KafkaJsTransport implements Transport {
       const existing = new Set(await admin.listTopics());
       const missing = specs.filter((s) => !existing.has(s.name));
       if (missing.length === 0) return;
+      const brokers = (await admin.describeCluster()).brokers.length;
+      const replicated = this.replicated(missing, brokers);
+      for (const s of replicated) {
+        // The broker's own refusal names neither the topic nor the setting.
+        if (s.replicationFactor > brokers) {
+          throw new Error(
+            `cannot create ${s.name}: a replication factor of ${s.replicationFactor} needs as many brokers; the cluster has ${brokers}`,
+          );
+        }
+        if (s.minInsyncReplicas > s.replicationFactor) {
+          throw new Error(
+            `cannot create ${s.name}: min.insync.replicas ${s.minInsyncReplicas} is more than its ${s.replicationFactor} replicas, so no acks=all write could succeed`,
+          );
+        }
+      }
       await admin.createTopics({
         waitForLeaders: true,
-        topics: missing.map((s) => ({
+        topics: replicated.map((s) => ({
           topic: s.name,
           numPartitions: s.partitions,
+          replicationFactor: s.replicationFactor,
           configEntries: [
             { name: 'retention.ms', value: String(s.retentionMs) },
             { name: 'cleanup.policy', value: s.cleanupPolicy },
+            // Set on the topic, so that a change to the broker's default does not weaken it unseen.
+            { name: 'min.insync.replicas', value: String(s.minInsyncReplicas) },
           ],
         })),
       });
     } finally {
       await admin.disconnect();
     }
+  }
+
+  /** `specs` with the replication ensureTopics creates them with: what `tickflow topics provision` compares a topic with. */
+  async withReplication(specs: TopicSpec[]): Promise<Required<TopicSpec>[]> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      return this.replicated(specs, (await admin.describeCluster()).brokers.length);
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  private replicated(specs: TopicSpec[], brokers: number): Required<TopicSpec>[] {
+    return specs.map((s) => {
+      const replicationFactor = s.replicationFactor ?? this.replication.factor ?? Math.max(1, Math.min(3, brokers));
+      const minInsyncReplicas = s.minInsyncReplicas ?? this.replication.minInsyncReplicas ?? Math.max(1, replicationFactor - 1);
+      return { ...s, replicationFactor, minInsyncReplicas };
+    });
   }
 
   async close(): Promise<void> {
@@ -116,4 +197,11 @@ export class KafkaJsTransport implements Transport {
     if (this.producer) await (await this.producer).disconnect();
     this.producer = undefined;
   }
+}
+
+/** kafkajs wraps the broker's MESSAGE_TOO_LARGE in its retry errors; look down the causes. */
+function isTooLarge(error: unknown, depth = 0): boolean {
+  if (typeof error !== 'object' || error === null || depth > 5) return false;
+  if ((error as { type?: unknown }).type === 'MESSAGE_TOO_LARGE') return true;
+  return isTooLarge((error as { cause?: unknown }).cause, depth + 1);
 }

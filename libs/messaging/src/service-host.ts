@@ -1,11 +1,14 @@
-// What every service's main.ts does, in one place: configuration, telemetry, logging,
-// metrics, the HTTP server, the router, and a bounded shutdown on SIGTERM. A service
-// only declares its routes.
+// One host for every service. A service is defined once (defineService): its configuration,
+// its topic declaration, and a create(context) that returns its routes, HTTP routes,
+// readiness checks and stop hook. The host does what every main.ts would otherwise repeat:
+// configuration, telemetry, logging, metrics, the HTTP server, the router, consumer lag, and
+// a bounded shutdown on SIGTERM.
 import { EventCodec } from '@tickflow/contracts';
 import {
   ConfigError,
   createLogger,
   createMessagingMetrics,
+  type InfrastructureName,
   type Logger,
   loadServiceConfig,
   type MessagingMetrics,
@@ -15,33 +18,78 @@ import {
   startTelemetry,
 } from '@tickflow/runtime';
 import type { FastifyInstance } from 'fastify';
+import type { Kafka } from 'kafkajs';
 import { Registry } from 'prom-client';
 import type { z } from 'zod';
 import { KafkaJsTransport } from './kafkajs-transport.ts';
-import { type OutcomeObserver, Router } from './router.ts';
+import { type Contract, type OutcomeObserver, Router } from './router.ts';
+import { type TopicDeclaration, topicSpecs } from './topic-declaration.ts';
+import type { TopicSpec, Transport } from './transport.ts';
 
-export interface ServiceContext<X extends z.ZodObject> {
-  config: ServiceConfig & z.infer<X>;
+export type ServiceSettings<X extends z.ZodObject, U extends InfrastructureName = never> = ServiceConfig<U> & z.infer<X>;
+
+export interface ServiceContext<X extends z.ZodObject, U extends InfrastructureName = never> {
+  config: ServiceSettings<X, U>;
+  /** The instance name: topic prefix and consumer group. */
+  instance: string;
+  topics: TopicDeclaration;
   log: Logger;
   /** Serves the service's own metrics on /metrics beside the messaging metrics. */
   registerMetrics(registry: Registry): void;
+  /**
+   * Sends a message through the host's own transport and codec, in the active trace (a
+   * handler's, when called from one). Outside handlers, for instance from an HTTP route.
+   */
+  publish<E>(topic: string, contract: Contract<E>, payload: E, options: { key: string | null; id?: string }): Promise<void>;
+  /** The host's Kafka transport, for what routes do not cover (topics beyond the declaration's). */
+  transport: Transport;
+  /**
+   * The kafkajs client the transport runs on, with its SASL and TLS: for the few services
+   * whose work is Kafka itself (the scheduler's leadership group and transactions).
+   */
+  kafka: Kafka;
+  /** The host's registry codec, for services that encode records they write themselves. */
+  codec: EventCodec;
 }
 
-export interface ServiceDefinition<X extends z.ZodObject> {
+/** What a service is made of once created; every part is optional. */
+export interface ServiceParts {
+  /** Declares the service's routes and middleware on the host's router. */
+  routes?(router: Router): void;
+  /** The service's own HTTP API beside /healthz, /readyz and /metrics. */
+  http?(app: FastifyInstance): void | Promise<void>;
+  /** Checks of the service's own dependencies (a database, a cache) for /readyz: true when fine. */
+  readiness?(): Promise<Record<string, boolean | string>>;
+  /** What /readyz says of the service beside its checks (the scheduler: leader or follower). */
+  info?(): Record<string, string>;
+  /** Runs once the router consumes and the HTTP server listens (background work, leadership). */
+  start?(): Promise<void>;
+  /** Closes what the service opened (pools, clients), after its handlers have finished. */
+  stop?(): Promise<void>;
+}
+
+export interface ServiceDefinition<X extends z.ZodObject, U extends InfrastructureName = never> {
   service: ServiceName;
-  /** Topic prefix and consumer group; the service's name unless given (tests run several). */
-  instance?: string;
   /** The service's own environment variables, validated with the common ones. */
   config?: X;
-  setup(router: Router, context: ServiceContext<X>): void | Promise<void>;
-  /** The service's own HTTP API beside /healthz, /readyz and /metrics. */
-  routes?(app: FastifyInstance, context: ServiceContext<X>): void | Promise<void>;
-  /** Checks of the service's own dependencies (a database, a cache) for /readyz. */
-  readiness?(): Promise<Record<string, boolean | string>>;
-  /** Closes what the service opened (pools, clients), after its handlers have finished. */
-  onStop?(): Promise<void>;
+  /** The infrastructure it uses beyond Kafka, the registry and OTLP: only their variables are read. */
+  uses?: readonly U[];
+  /** Its own variables that must be set outside TICKFLOW_ENV=local: its API token. */
+  requiredSecrets?: readonly (keyof z.infer<X> & string)[];
+  /** The instance name from the configuration; the service's name unless given (tests run several). */
+  instance?(config: ServiceSettings<X, U>): string;
+  /** The service's topics: pure, so the CLI and tests derive the same list (see topicSpecsOf). */
+  topics(config: ServiceSettings<X, U>, instance: string): TopicDeclaration;
+  create(context: ServiceContext<X, U>): ServiceParts | Promise<ServiceParts>;
   /** How long SIGTERM waits for handlers in flight. */
   shutdownTimeoutMs?: number;
+}
+
+/** Only types its argument: a service's definition reads as one declaration. */
+export function defineService<X extends z.ZodObject, const U extends InfrastructureName = never>(
+  definition: ServiceDefinition<X, U>,
+): ServiceDefinition<X, U> {
+  return definition;
 }
 
 export interface RunningService {
@@ -52,19 +100,88 @@ export interface RunningService {
 }
 
 const LAG_INTERVAL_MS = 15_000;
+const TOPIC_SAFE = /^[A-Za-z0-9._-]{1,200}$/;
 
-export async function startService<X extends z.ZodObject>(definition: ServiceDefinition<X>): Promise<RunningService> {
-  const config = loadServiceConfig(definition.service, definition.config);
-  const instance = definition.instance ?? definition.service;
-  const telemetry = startTelemetry({ serviceName: instance, otlpEndpoint: config.infrastructure.otlpEndpoint });
-  const log = createLogger({ service: instance, level: config.logLevel });
+interface Resolved<X extends z.ZodObject, U extends InfrastructureName> {
+  config: ServiceSettings<X, U>;
+  instance: string;
+  topics: TopicDeclaration;
+}
+
+/** The configuration, instance and topics of a definition, from `env`: what starting it would use. */
+export function resolveService<X extends z.ZodObject, U extends InfrastructureName>(
+  definition: ServiceDefinition<X, U>,
+  env: Record<string, string | undefined> = process.env,
+  { forStart = true }: { forStart?: boolean } = {},
+): Resolved<X, U> {
+  const config = loadServiceConfig(definition.service, definition.config, env, {
+    uses: definition.uses ?? [],
+    requiredSecrets: definition.requiredSecrets ?? [],
+    forStart,
+  }) as ServiceSettings<X, U>;
+  const instance = definition.instance?.(config) ?? definition.service;
+  if (!TOPIC_SAFE.test(instance))
+    throw new ConfigError(`invalid configuration:\n  instance name of ${definition.service}: must be a topic-safe name`);
+  return { config, instance, topics: definition.topics(config, instance) };
+}
+
+/** Every topic a service provisions at start, for `tickflow topics provision` and the tests. */
+export function topicSpecsOf<X extends z.ZodObject, U extends InfrastructureName>(
+  definition: ServiceDefinition<X, U>,
+  env: Record<string, string | undefined> = process.env,
+): TopicSpec[] {
+  // An operator provisioning topics need not hold the service's secrets.
+  return topicSpecs(resolveService(definition, env, { forStart: false }).topics);
+}
+
+export async function startService<X extends z.ZodObject, U extends InfrastructureName>(
+  definition: ServiceDefinition<X, U>,
+): Promise<RunningService> {
+  const { config, instance, topics } = resolveService(definition);
+  // Traces and logs carry the service's name, what an operator searches by; an instance of
+  // another name (a test's, a second deployment's) says so on every line.
+  const telemetry = startTelemetry({ serviceName: definition.service, otlpEndpoint: config.infrastructure.otlpEndpoint });
+  const serviceLog = createLogger({ service: definition.service, level: config.logLevel });
+  const log = instance === definition.service ? serviceLog : serviceLog.child({ instance });
   const metrics = createMessagingMetrics();
-  const transport = new KafkaJsTransport({ clientId: instance, brokers: config.infrastructure.kafkaBrokers, log });
-  const codec = new EventCodec({ registryUrl: config.infrastructure.schemaRegistryUrl });
-  const router = new Router({ service: instance, transport, codec, log, observer: metricsObserver(metrics) });
+  const { infrastructure } = config;
+  const transport = new KafkaJsTransport({
+    clientId: instance,
+    brokers: infrastructure.kafkaBrokers,
+    security: infrastructure.kafkaSecurity,
+    replication: infrastructure.kafkaReplication,
+    log,
+  });
+  const codec = new EventCodec({ registryUrl: infrastructure.schemaRegistryUrl, auth: infrastructure.schemaRegistryAuth });
+  const router = new Router({
+    service: instance,
+    transport,
+    codec,
+    log,
+    topics,
+    startFrom: infrastructure.kafkaNewGroupStart,
+    observer: metricsObserver(metrics),
+  });
   const serviceRegistries: Registry[] = [];
-  const context: ServiceContext<X> = { config, log, registerMetrics: (registry) => serviceRegistries.push(registry) };
-  await definition.setup(router, context);
+  let parts: ServiceParts;
+  try {
+    parts = await definition.create({
+      config,
+      instance,
+      topics,
+      log,
+      registerMetrics: (registry) => serviceRegistries.push(registry),
+      publish: (topic, contract, payload, options) => router.publish(topic, contract, payload, options),
+      transport,
+      kafka: transport.client,
+      codec,
+    });
+    parts.routes?.(router);
+  } catch (error) {
+    await transport.close().catch(() => undefined);
+    await telemetry.shutdown().catch(() => undefined);
+    throw error;
+  }
 
   const http = await startHttpServer({
     service: instance,
@@ -75,14 +192,16 @@ export async function startService<X extends z.ZodObject>(definition: ServiceDef
     logger: log,
     readiness: async () => {
       const checks: Record<string, boolean | string> = {
-        kafka: router.isReady() ? true : 'partitions not assigned yet',
-        ...(await definition.readiness?.()),
+        ...(router.consumes() ? { kafka: router.isReady() ? true : 'partitions not assigned yet' } : {}),
+        ...(await parts.readiness?.()),
       };
-      return { ready: Object.values(checks).every((c) => c === true), checks };
+      const info = parts.info?.();
+      return { ready: Object.values(checks).every((c) => c === true), checks, ...(info ? { info } : {}) };
     },
-    ...(definition.routes ? { routes: (app: FastifyInstance) => definition.routes?.(app, context) } : {}),
+    ...(parts.http ? { routes: (app: FastifyInstance) => parts.http?.(app) } : {}),
   });
   await router.start();
+  await parts.start?.();
   const lagTimer = setInterval(() => void recordLag(router, transport, metrics, log), LAG_INTERVAL_MS).unref();
   log.info('started', { url: http.url, topics: router.topicSpecs().map((t) => t.name) });
 
@@ -91,7 +210,7 @@ export async function startService<X extends z.ZodObject>(definition: ServiceDef
     stopping ??= (async () => {
       clearInterval(lagTimer);
       await router.stop();
-      await definition.onStop?.();
+      await parts.stop?.();
       await http.close();
       await transport.close();
       await telemetry.shutdown().catch(() => undefined);
@@ -102,7 +221,7 @@ export async function startService<X extends z.ZodObject>(definition: ServiceDef
 }
 
 /** The whole of a service's main.ts: start, and stop cleanly on SIGTERM or Ctrl-C. */
-export async function runService<X extends z.ZodObject>(definition: ServiceDefinition<X>): Promise<void> {
+export async function runService<X extends z.ZodObject, U extends InfrastructureName>(definition: ServiceDefinition<X, U>): Promise<void> {
   let running: RunningService;
   try {
     running = await startService(definition);
@@ -141,10 +260,13 @@ function metricsObserver(metrics: MessagingMetrics): OutcomeObserver {
       if (outcome === 'retry' && tier) metrics.retries.inc({ topic, tier });
       if (outcome === 'dlq' && reason) metrics.dlqWrites.inc({ topic, reason });
     },
+    onWriteRetry: ({ topic, kind }) => metrics.outcomeWriteRetries.inc({ topic, kind }),
+    onTimeout: ({ topic }) => metrics.handlerTimeouts.inc({ topic }),
+    onInFlight: ({ topic, change }) => metrics.handlersInFlight.inc({ topic }, change),
   };
 }
 
-async function recordLag(router: Router, transport: KafkaJsTransport, metrics: MessagingMetrics, log: Logger): Promise<void> {
+async function recordLag(router: Router, transport: Transport, metrics: MessagingMetrics, log: Logger): Promise<void> {
   try {
     for (const { groupId, topics } of router.consumerGroups()) {
       for (const { topic, partition, lag } of await transport.consumerLag(groupId, topics)) {

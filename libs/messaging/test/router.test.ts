@@ -5,30 +5,16 @@ import { eventually } from '@tickflow/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cloudEventHeaders, newCloudEvent, RETRY } from '../src/envelope.ts';
 import { DeferError, FatalError, RetryableError } from '../src/errors.ts';
-import type { MessageContext } from '../src/router.ts';
-import { TestBed, type TestJob } from './test-bed.ts';
+import { type Delivery, recording, TestBed } from './test-bed.ts';
 
 // Real span ids, so the trace context the router writes can be checked.
 trace.setGlobalTracerProvider(new BasicTracerProvider());
-
-interface Delivery {
-  id: string;
-  attempt: number;
-  at: number;
-}
 
 let bed: TestBed | undefined;
 afterEach(async () => {
   await bed?.stop();
   bed = undefined;
 });
-
-function recording(deliveries: Delivery[], behaviour: (m: MessageContext<TestJob>, n: number) => void | Promise<void>) {
-  return async (m: MessageContext<TestJob>) => {
-    deliveries.push({ id: m.payload.id, attempt: m.attempt, at: Date.now() });
-    await behaviour(m, deliveries.filter((d) => d.id === m.payload.id).length);
-  };
-}
 
 describe('Router', () => {
   it('passes a message that fails twice through two delay tiers, each delay honoured, then succeeds', async () => {
@@ -148,21 +134,23 @@ describe('Router', () => {
     await eventually('the second delivery', async () => (deliveries.length >= 2 ? true : undefined), 20_000);
     expect(deliveries.map((d) => d.attempt)).toEqual([0, 0]);
     expect(deliveries[1]?.at).toBeGreaterThanOrEqual(until);
-    const [waiting] = await bed.read(`${bed.topic}.retry.2s`, 1);
+    // A defer waits on the delay ladder, not in a retry tier.
+    const [waiting] = await bed.read(`${bed.topic}.delay.1s`, 1);
     expect(waiting?.headers[RETRY.attempt]).toBe('0');
   });
 
-  it("aborts a handler past its route's timeout and retries its message, while the next one goes on", async () => {
+  it("aborts a handler past its route's timeout and retries its message once it has stopped", async () => {
     const deliveries: Delivery[] = [];
     let abortedAfterMs: number | undefined;
     bed = new TestBed(
       recording(deliveries, (m, n) => {
         if (m.payload.id !== 'job-stuck' || n > 1) return;
         const started = Date.now();
-        // Never settles by itself: only the deadline moves the message on.
-        return new Promise<void>(() => {
+        // Never settles by itself: only the deadline's abort ends it.
+        return new Promise<void>((_resolve, reject) => {
           m.signal.addEventListener('abort', () => {
             abortedAfterMs = Date.now() - started;
+            reject(m.signal.reason);
           });
         });
       }),
@@ -235,6 +223,7 @@ describe('Router', () => {
       bed.topic,
       `${bed.topic}.retry.2s`,
       `${bed.topic}.retry.4s`,
+      ...['1s', '10s', '1m', '10m', '1h'].map((step) => `${bed?.topic}.delay.${step}`),
       `${bed.topic}.dlq`,
     ]);
   });

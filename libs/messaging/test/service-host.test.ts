@@ -8,7 +8,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cloudEventHeaders, newCloudEvent } from '../src/envelope.ts';
 import { RetryableError } from '../src/errors.ts';
-import { type RunningService, startService } from '../src/service-host.ts';
+import { defineService, type RunningService, startService } from '../src/service-host.ts';
 import { testJob } from './test-bed.ts';
 
 interface JaegerSpan {
@@ -29,20 +29,20 @@ afterAll(async () => {
 describe('a service', () => {
   it('traces a message from first delivery through its retries to the DLQ as one trace, and counts outcomes', async () => {
     process.env.PORT = '0';
-    service = await startService({
-      service: 'aggregator',
-      instance,
-      setup(router) {
-        router.route(
-          topic,
-          testJob,
-          async () => {
-            throw new RetryableError('carrier API down');
+    service = await startService(
+      defineService({
+        service: 'aggregator',
+        instance: () => instance,
+        topics: () => ({ service: instance, consumes: [{ name: topic, retry: ['1s'] }] }),
+        create: () => ({
+          routes(router) {
+            router.route(topic, testJob, async () => {
+              throw new RetryableError('carrier API down');
+            });
           },
-          { retry: ['1s'] },
-        );
-      },
-    });
+        }),
+      }),
+    );
     await eventually('readiness', async () => ((await fetch(`${service?.url}/readyz`)).status === 200 ? true : undefined), 30_000);
 
     // The producer side of the trace: what a scheduler tick or a CLI trigger would be.

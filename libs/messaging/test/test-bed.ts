@@ -4,7 +4,7 @@ import { type ReadRecord, readRecords, stack, uniqueName } from '@tickflow/testi
 import { Kafka, logLevel } from 'kafkajs';
 import { cloudEventHeaders, type Headers, newCloudEvent } from '../src/envelope.ts';
 import { KafkaJsTransport } from '../src/kafkajs-transport.ts';
-import { type Handler, type Log, type RouteOptions, Router } from '../src/router.ts';
+import { type Handler, type Log, type MessageContext, type OutcomeObserver, type RouteOptions, Router } from '../src/router.ts';
 
 export interface TestJob {
   id: string;
@@ -16,6 +16,21 @@ export const testJob = defineEvent<TestJob>('tickflow.test.job', {
   namespace: 'dev.tickflow.test',
   fields: [{ name: 'id', type: 'string' }],
 });
+
+/** One delivery of a test job: which, at what attempt, when. */
+export interface Delivery {
+  id: string;
+  attempt: number;
+  at: number;
+}
+
+/** A handler that records each delivery, then does what `behaviour` says for the n-th delivery of that job. */
+export function recording(deliveries: Delivery[], behaviour: (m: MessageContext<TestJob>, n: number) => void | Promise<void>) {
+  return async (m: MessageContext<TestJob>) => {
+    deliveries.push({ id: m.payload.id, attempt: m.attempt, at: Date.now() });
+    await behaviour(m, deliveries.filter((d) => d.id === m.payload.id).length);
+  };
+}
 
 export interface LogLine {
   level: string;
@@ -48,8 +63,15 @@ export class TestBed {
   private readonly kafka = new Kafka({ clientId: `${this.service}-test`, brokers: stack.kafkaBrokers, logLevel: logLevel.NOTHING });
   private readonly producer = this.kafka.producer();
 
-  constructor(handler: Handler<TestJob>, options: RouteOptions = {}, partitions = 2) {
-    this.router = new Router({ service: this.service, transport: this.transport, codec: this.codec, log: memoryLog(this.log), partitions });
+  constructor(handler: Handler<TestJob>, options: RouteOptions = {}, partitions = 2, observer?: OutcomeObserver) {
+    this.router = new Router({
+      service: this.service,
+      transport: this.transport,
+      codec: this.codec,
+      log: memoryLog(this.log),
+      partitions,
+      ...(observer ? { observer } : {}),
+    });
     this.router.route(this.topic, testJob, handler, options);
   }
 

@@ -9,6 +9,8 @@ export interface Readiness {
   ready: boolean;
   /** One entry per dependency: true when fine, false or a short reason when not. */
   checks: Record<string, boolean | string>;
+  /** What the service says of itself beside its checks (the scheduler: leader or follower). */
+  info?: Record<string, string>;
 }
 
 export interface HttpServerOptions {
@@ -52,8 +54,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   app.get('/healthz', async () => ({ status: 'ok', service: options.service }));
 
   app.get('/readyz', async (_request, reply) => {
-    const { ready, checks } = await checkReadiness(options.readiness, options.logger);
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
+    const { ready, checks, info } = await checkReadiness(options.readiness, options.logger);
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks, ...(info ? { info } : {}) });
   });
 
   app.get('/metrics', async (_request, reply) => {

@@ -1,7 +1,53 @@
-export { ConfigError, type Env, enumVar, loadConfig, portVar, stringVar, urlVar } from './config.ts';
+export {
+  ConfigError,
+  delayListVar,
+  durationVar,
+  type Env,
+  enumVar,
+  intVar,
+  listVar,
+  loadConfig,
+  parseDuration,
+  portVar,
+  secretVar,
+  stringVar,
+  urlVar,
+} from './config.ts';
+export { DeferError, FatalError, RetryableError } from './errors.ts';
 export { type HttpServer, type HttpServerOptions, type Readiness, startHttpServer } from './http.ts';
-export { type Infrastructure, infrastructureSchema, loadInfrastructure } from './infrastructure.ts';
-export { createLogger, type LogFields, type Logger, type LoggerOptions, type LogLevel, logLevels, REDACTED } from './logger.ts';
+export {
+  type Infrastructure,
+  type InfrastructureName,
+  type InfrastructureOf,
+  infrastructureNames,
+  infrastructureSchema,
+  type KafkaSecurity,
+  LOCAL_CREDENTIALS,
+  loadInfrastructure,
+} from './infrastructure.ts';
+export { ensureLocalApiToken, localApiTokenFile, readLocalApiToken } from './local-api-token.ts';
+export { createLogger, type LogFields, type Logger, type LoggerOptions, type LogLevel, logLevels } from './logger.ts';
 export { createMessagingMetrics, type MessageOutcome, type MessagingMetrics } from './metrics.ts';
-export { loadServiceConfig, type ServiceConfig, type ServiceName, serviceHttpPorts } from './service-config.ts';
+export {
+  createPostgresPool,
+  type Migration,
+  MigrationError,
+  migrate,
+  type PostgresPoolOptions,
+  readMigrations,
+  withTransaction,
+} from './postgres.ts';
+export { describeError, REDACTED, redact, registerSecret, SECRET_NAME } from './redaction.ts';
+export { loadServiceConfig, type ServiceConfig, type ServiceConfigOptions, type ServiceName, serviceHttpPorts } from './service-config.ts';
+export {
+  type PerformedSideEffect,
+  type Reconciliation,
+  type SideEffectAttempt,
+  SideEffectLedger,
+  type SideEffectLedgerOptions,
+  type SideEffectOptions,
+  type SideEffectRecord,
+  type SideEffectState,
+  sideEffectLedgerMigration,
+} from './side-effect-ledger.ts';
 export { startTelemetry, type Telemetry, type TelemetryOptions } from './telemetry.ts';

@@ -1,9 +1,10 @@
 // Logs are one JSON object per line, so that a collector can parse them without rules
 // per service, and each carries the active trace, so that a line leads to its trace in Jaeger.
 // Secrets never reach a log: fields named like one are redacted wherever they are nested,
-// and credentials inside URLs are cut out of every string, because a connection string is
-// easily logged under an innocent name.
+// and every string goes through the one redaction function (redaction.ts), because a
+// connection string or a key is easily logged under an innocent name or inside an error.
 import { isSpanContextValid, trace } from '@opentelemetry/api';
+import { REDACTED, redact, SECRET_NAME } from './redaction.ts';
 
 export const logLevels = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof logLevels)[number];
@@ -27,10 +28,7 @@ export interface LoggerOptions {
   write?: (line: string) => void;
 }
 
-export const REDACTED = '[redacted]';
-
-const secretKey = /passw(or)?d|secret|token|authorization|api[_-]?key|credential|cookie|private[_-]?key/i;
-const urlCredentials = /\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)[^\s/@]+@/gi;
+export { REDACTED };
 const reservedKeys = new Set(['time', 'level', 'service', 'msg', 'trace_id', 'span_id']);
 
 export function createLogger(options: LoggerOptions): Logger {
@@ -40,7 +38,7 @@ export function createLogger(options: LoggerOptions): Logger {
   const loggerWith = (bound: LogFields): Logger => {
     const log = (level: LogLevel, msg: string, fields?: LogFields) => {
       if (logLevels.indexOf(level) < threshold) return;
-      const line: LogFields = { time: new Date().toISOString(), level, service: options.service, msg: redactString(msg) };
+      const line: LogFields = { time: new Date().toISOString(), level, service: options.service, msg: redact(msg) };
       const spanContext = trace.getActiveSpan()?.spanContext();
       if (spanContext && isSpanContextValid(spanContext)) {
         line.trace_id = spanContext.traceId;
@@ -48,7 +46,7 @@ export function createLogger(options: LoggerOptions): Logger {
       }
       for (const [key, value] of Object.entries({ ...bound, ...fields })) {
         // A field must not pass itself off as the line's level, time or trace.
-        line[reservedKeys.has(key) ? `fields.${key}` : key] = secretKey.test(key) ? REDACTED : loggable(value, new WeakSet());
+        line[reservedKeys.has(key) ? `fields.${key}` : key] = SECRET_NAME.test(key) ? REDACTED : loggable(value, new WeakSet());
       }
       write(serialize(line));
     };
@@ -65,14 +63,14 @@ export function createLogger(options: LoggerOptions): Logger {
 
 /** `value` made safe for JSON.stringify: secrets redacted, errors spelled out, cycles and bigints tamed. */
 function loggable(value: unknown, ancestors: WeakSet<object>): unknown {
-  if (typeof value === 'string') return redactString(value);
+  if (typeof value === 'string') return redact(value);
   if (typeof value === 'bigint') return value.toString();
   if (typeof value !== 'object' || value === null) return value;
   if (ancestors.has(value)) return '[circular]';
   ancestors.add(value);
   try {
     if (value instanceof Error) {
-      const error: LogFields = { class: errorClass(value), message: redactString(value.message), stack: redactString(value.stack ?? '') };
+      const error: LogFields = { class: errorClass(value), message: redact(value.message), stack: redact(value.stack ?? '') };
       if (value.cause !== undefined) error.cause = loggable(value.cause, ancestors);
       return error;
     }
@@ -80,7 +78,7 @@ function loggable(value: unknown, ancestors: WeakSet<object>): unknown {
     // What JSON.stringify would write is what gets redacted: a URL's href, a class instance's own fields.
     if ('toJSON' in value && typeof value.toJSON === 'function') return loggable(value.toJSON(), ancestors);
     return Object.fromEntries(
-      Object.entries(value).map(([key, nested]) => [key, secretKey.test(key) ? REDACTED : loggable(nested, ancestors)]),
+      Object.entries(value).map(([key, nested]) => [key, SECRET_NAME.test(key) ? REDACTED : loggable(nested, ancestors)]),
     );
   } finally {
     ancestors.delete(value);
@@ -108,8 +106,4 @@ function serialize(line: LogFields): string {
       log_error: `fields not serializable: ${error instanceof Error ? errorClass(error) : typeof error}`,
     });
   }
-}
-
-function redactString(text: string): string {
-  return text.replace(urlCredentials, `$1${REDACTED}@`);
 }

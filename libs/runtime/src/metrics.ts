@@ -15,6 +15,10 @@ export interface MessagingMetrics {
   /** Labels: topic, reason (`exhausted` | `fatal` | `undecodable`). */
   dlqWrites: Counter<'topic' | 'reason'>;
   consumerLag: Gauge<'group' | 'topic' | 'partition'>;
+  /** Labels: topic, kind (`retry` | `dlq` | `hop` | `event`). */
+  outcomeWriteRetries: Counter<'topic' | 'kind'>;
+  handlerTimeouts: Counter<'topic'>;
+  handlersInFlight: Gauge<'topic'>;
 }
 
 // Handlers call third-party APIs (Clazar, carriers, AWS price lists) that take seconds, so the
@@ -57,6 +61,24 @@ export function createMessagingMetrics(registry: Registry = new Registry()): Mes
       name: 'tickflow_consumer_lag',
       help: 'Messages between the committed offset of a consumer group and the end of a partition.',
       labelNames: ['group', 'topic', 'partition'],
+      registers: [registry],
+    }),
+    outcomeWriteRetries: new Counter({
+      name: 'tickflow_outcome_write_retries_total',
+      help: 'Writes of a retry, delay hop, dead letter or failure event that failed and were tried again (the handler is not run again).',
+      labelNames: ['topic', 'kind'],
+      registers: [registry],
+    }),
+    handlerTimeouts: new Counter({
+      name: 'tickflow_handler_timeouts_total',
+      help: "Handlers that ran past their route's timeout and were told to stop; their partition waits until they end.",
+      labelNames: ['topic'],
+      registers: [registry],
+    }),
+    handlersInFlight: new Gauge({
+      name: 'tickflow_handlers_in_flight',
+      help: 'Handlers running right now.',
+      labelNames: ['topic'],
       registers: [registry],
     }),
   };

@@ -28,10 +28,12 @@ describe('loadServiceConfig', () => {
   });
 
   it('takes the infrastructure endpoints from the environment, with the local stack as default', () => {
-    expect(loadServiceConfig('pricing', undefined, {}).infrastructure.databaseUrl).toBe(
+    const local = { TICKFLOW_ENV: 'local' };
+    expect(loadServiceConfig('pricing', undefined, local, { uses: ['postgres'] }).infrastructure.databaseUrl).toBe(
       'postgres://tickflow:tickflow@127.0.0.1:5432/tickflow',
     );
-    const config = loadServiceConfig('pricing', undefined, { KAFKA_BROKERS: 'k1:9092,k2:9092', REDIS_URL: 'redis://cache:6379' });
+    const env = { ...local, KAFKA_BROKERS: 'k1:9092,k2:9092', REDIS_URL: 'redis://cache:6379' };
+    const config = loadServiceConfig('pricing', undefined, env, { uses: ['redis'] });
     expect(config.infrastructure.kafkaBrokers).toEqual(['k1:9092', 'k2:9092']);
     expect(config.infrastructure.redisUrl).toBe('redis://cache:6379');
   });
@@ -53,12 +55,17 @@ describe('loadServiceConfig', () => {
   it('names every bad variable at once, its own ones included, and never echoes a value', () => {
     const extra = z.object({ CLAZAR_API_URL: urlVar(['https'], 'https://api.clazar.io') });
     const error = configError(() =>
-      loadServiceConfig('metering', extra, {
-        PORT: 'hunter2-port',
-        LOG_LEVEL: 'hunter2-level',
-        DATABASE_URL: 'mysql://root:hunter2@db/x',
-        CLAZAR_API_URL: 'http://hunter2.example',
-      }),
+      loadServiceConfig(
+        'metering',
+        extra,
+        {
+          PORT: 'hunter2-port',
+          LOG_LEVEL: 'hunter2-level',
+          DATABASE_URL: 'mysql://root:hunter2@db/x',
+          CLAZAR_API_URL: 'http://hunter2.example',
+        },
+        { uses: ['postgres'] },
+      ),
     );
     expect(error.message).toContain('PORT: must be an integer port from 0 to 65535');
     expect(error.message).toContain('LOG_LEVEL: must be one of debug, info, warn, error');
@@ -91,5 +98,42 @@ describe('loadServiceConfig', () => {
     expect(configError(() => loadServiceConfig('pricing', undefined, { HOST: 'http://x/' })).message).toContain(
       'HOST: must be a host name or IP address',
     );
+  });
+
+  describe('outside TICKFLOW_ENV=local', () => {
+    const real = {
+      DATABASE_URL: 'postgres://svc:s3cret-pw@db.internal:5432/tickflow',
+      S3_ACCESS_KEY_ID: 'AKIAREALKEY',
+      S3_SECRET_ACCESS_KEY: 'real-secret',
+      API_TOKEN: 'a-long-enough-api-token',
+    };
+    const extra = z.object({ API_TOKEN: z.string().optional() });
+    const load = (env: Record<string, string>) =>
+      loadServiceConfig('metering', extra, env, { uses: ['postgres', 's3'], requiredSecrets: ['API_TOKEN'] });
+
+    it('refuses the API token missing and every development credential, defaulted or given, naming each', () => {
+      const message = configError(() => load({})).message;
+      expect(message).toContain('API_TOKEN: must be set outside the local stack');
+      for (const name of ['DATABASE_URL', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY']) expect(message).toContain(`${name}: must be set`);
+      const given = configError(() =>
+        load({ ...real, DATABASE_URL: 'postgres://tickflow:tickflow@db.internal/x', S3_SECRET_ACCESS_KEY: 'tickflow-secret' }),
+      ).message;
+      expect(given).toContain("DATABASE_URL: is the local stack's development credential");
+      expect(given).toContain("S3_SECRET_ACCESS_KEY: is the local stack's development credential");
+      expect(given).not.toContain('db.internal');
+    });
+
+    it('starts on real values, and with TICKFLOW_ENV=local on the defaults', () => {
+      expect(load(real).environment).toBe('production');
+      expect(load({ TICKFLOW_ENV: 'local' }).environment).toBe('local');
+    });
+
+    it('reads only the infrastructure the service uses', () => {
+      const config = loadServiceConfig('pricing', undefined, { TICKFLOW_ENV: 'local', REDIS_URL: 'not a url' }, { uses: ['postgres'] });
+      expect(config.infrastructure).not.toHaveProperty('redisUrl');
+      expect(() => loadServiceConfig('pricing', undefined, { TICKFLOW_ENV: 'local', REDIS_URL: 'not a url' }, { uses: ['redis'] })).toThrow(
+        'REDIS_URL',
+      );
+    });
   });
 });

@@ -1,2 +1,15 @@
+export {
+  type Fault,
+  type FaultOptions,
+  type HttpStandIn,
+  type HttpStandInOptions,
+  type RecordedRequest,
+  type RouteHandler,
+  type StandInReply,
+  type StandInRequest,
+  startHttpStandIn,
+} from './http-stand-in.ts';
 export { eventually, stack, uniqueName } from './stack.ts';
+export { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';
+export { ThrowawayKafka } from './throwaway-kafka.ts';
 export { type ReadRecord, readRecords } from './topic-reader.ts';

@@ -1,5 +1,12 @@
 // What `GET /v1/aggregations/:date` answers: what still waits in Redis for the date, what
 // PostgreSQL holds for it, and how the last run went.
+//
+// Finding a date's counters takes a SCAN of the whole keyspace (a million keys: seconds of
+// Redis time), because applications INCRBY the counters directly: an index kept by our own
+// increment script would miss their keys, and those (no TTL, malformed) are what status is
+// for. So rather than making one answer cheaper, StatusReader bounds how many are computed:
+// requests for a date share the computation in flight and its answer for a few seconds, and
+// only a few dates are computed at once; beyond a short queue the request is refused (503).
 import type { UsageCounterStore } from './adapters/usage-counter-store.ts';
 import type { RunRecord, UsageRepository, UsageSummary } from './adapters/usage-repository.ts';
 import { COUNTER_VALUE, type SkippedKey } from './domain/batch-plan.ts';
@@ -82,4 +89,74 @@ export async function aggregationStatus(
   redis.pendingBatches = (await store.pendingBatchIds()).length;
   const [postgres, lastRun] = await Promise.all([repository.summary(date), repository.lastRun(date)]);
   return { date, redis, postgres, lastRun };
+}
+
+/** Too many status computations at once; the client should try again shortly. */
+export class StatusBusyError extends Error {
+  override name = 'StatusBusyError';
+}
+
+export interface StatusLimits {
+  /** How long a date's answer is served again instead of computed anew. */
+  cacheMs: number;
+  /** Computations (each a SCAN of the whole keyspace) running at once. */
+  maxRunning: number;
+  /** Computations waiting for a turn; a request beyond them is refused. */
+  maxWaiting: number;
+}
+
+// A status is for people and dashboards: two seconds old is fresh enough, and two scans at
+// once leave Redis most of its time for increments and runs.
+export const STATUS_LIMITS: StatusLimits = { cacheMs: 2_000, maxRunning: 2, maxWaiting: 16 };
+
+/** Status computations, shared while in flight, cached briefly, and only a few at once. */
+export class StatusReader {
+  private readonly answers = new Map<string, { status: Promise<AggregationStatus>; settledAt: number | undefined }>();
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(
+    private readonly compute: (date: string) => Promise<AggregationStatus>,
+    private readonly limits: StatusLimits = STATUS_LIMITS,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  read(date: string): Promise<AggregationStatus> {
+    this.forgetStale();
+    const known = this.answers.get(date);
+    if (known) return known.status;
+    const answer = { status: this.computeInTurn(date), settledAt: undefined as number | undefined };
+    this.answers.set(date, answer);
+    answer.status.then(
+      () => {
+        answer.settledAt = this.clock();
+      },
+      // A failure (Redis down, the queue full) is not kept: the next request tries again.
+      () => {
+        if (this.answers.get(date) === answer) this.answers.delete(date);
+      },
+    );
+    return answer.status;
+  }
+
+  private forgetStale(): void {
+    const now = this.clock();
+    for (const [date, { settledAt }] of this.answers) {
+      if (settledAt !== undefined && now - settledAt >= this.limits.cacheMs) this.answers.delete(date);
+    }
+  }
+
+  private async computeInTurn(date: string): Promise<AggregationStatus> {
+    if (this.running < this.limits.maxRunning) this.running += 1;
+    else if (this.waiting.length < this.limits.maxWaiting) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else throw new StatusBusyError(`${this.running} status computations running and ${this.waiting.length} waiting`);
+    try {
+      return await this.compute(date);
+    } finally {
+      // The slot passes straight to the next in line, or is given back.
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.running -= 1;
+    }
+  }
 }

@@ -2,64 +2,80 @@
 //   POST /v1/usage               count usage (one increment or an array), straight into Redis
 //   GET  /v1/aggregations/:date  what waits in Redis for a date, what PostgreSQL holds, the last run
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CounterNotIntegerError, type UsageCounterStore, UsageStoreUnavailableError } from './adapters/usage-counter-store.ts';
 import { type UsageRepository, UsageRepositoryError } from './adapters/usage-repository.ts';
-import { aggregationStatus, type StatusOptions } from './aggregation-status.ts';
+import {
+  aggregationStatus,
+  STATUS_LIMITS,
+  StatusBusyError,
+  type StatusLimits,
+  type StatusOptions,
+  StatusReader,
+} from './aggregation-status.ts';
 import { calendarDateProblem } from './domain/calendar-date.ts';
-import { parseIncrements, UsageValidationError } from './domain/usage-increments.ts';
+import { parseIncrements, type UsageDateWindow, UsageValidationError } from './domain/usage-increments.ts';
 
 export interface AggregatorApiOptions {
   store: UsageCounterStore;
   repository: UsageRepository;
   metricTypes: ReadonlySet<string>;
   keyTtlSeconds: number;
+  /** The dates POST /v1/usage takes. */
+  usageWindow: UsageDateWindow;
   status: Omit<StatusOptions, 'metricTypes'>;
+  statusLimits?: StatusLimits;
   onIncrements(count: number): void;
-  /** When set, /v1 requests need `Authorization: Bearer <token>`. */
+  /** When set, the /v1 routes need `Authorization: Bearer <token>`. */
   apiToken: string | undefined;
 }
 
 export function aggregatorApi(options: AggregatorApiOptions) {
+  const statusReader = new StatusReader(
+    (date) => aggregationStatus(date, options.store, options.repository, { ...options.status, metricTypes: options.metricTypes }),
+    options.statusLimits ?? STATUS_LIMITS,
+  );
   return (app: FastifyInstance): void => {
-    if (options.apiToken !== undefined) {
-      const expected = digest(options.apiToken);
-      app.addHook('onRequest', async (request, reply) => {
-        if (!request.url.startsWith('/v1/')) return;
-        const header = request.headers.authorization ?? '';
-        const token = header.startsWith('Bearer ') ? header.slice('Bearer '.length) : '';
-        // Digests of equal length, compared in constant time: the answer's timing says nothing about the token.
-        if (!timingSafeEqual(digest(token), expected)) {
-          return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'missing or wrong bearer token' });
+    // The /v1 routes live in a plugin of their own, and the token check is its hook: Fastify
+    // runs it for every route registered here, whatever spelling of the URL routed the request
+    // (`/%761/usage`, a query, an absolute URL), and for no route outside.
+    app.register(async (v1) => {
+      if (options.apiToken !== undefined) v1.addHook('onRequest', bearerTokenCheck(options.apiToken));
+
+      v1.post('/v1/usage', async (request, reply) => {
+        try {
+          const now = new Date();
+          const increments = parseIncrements(request.body, { metricTypes: options.metricTypes, now, window: options.usageWindow });
+          await options.store.increment(increments, options.keyTtlSeconds);
+          options.onIncrements(increments.length);
+          return reply.code(200).send({ accepted: increments.length });
+        } catch (error) {
+          return sendError(reply, error);
         }
       });
+
+      v1.get<{ Params: { date: string } }>('/v1/aggregations/:date', async (request, reply) => {
+        const problem = calendarDateProblem(request.params.date);
+        if (problem) return reply.code(400).send({ error: `date ${problem}`, field: 'date' });
+        try {
+          return reply.send(await statusReader.read(request.params.date));
+        } catch (error) {
+          return sendError(reply, error);
+        }
+      });
+    });
+  };
+}
+
+function bearerTokenCheck(apiToken: string) {
+  const expected = digest(apiToken);
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    const header = request.headers.authorization ?? '';
+    const token = header.startsWith('Bearer ') ? header.slice('Bearer '.length) : '';
+    // Digests of equal length, compared in constant time: the answer's timing says nothing about the token.
+    if (!timingSafeEqual(digest(token), expected)) {
+      return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'missing or wrong bearer token' });
     }
-
-    app.post('/v1/usage', async (request, reply) => {
-      try {
-        const increments = parseIncrements(request.body, { metricTypes: options.metricTypes, now: new Date() });
-        await options.store.increment(increments, options.keyTtlSeconds);
-        options.onIncrements(increments.length);
-        return reply.code(200).send({ accepted: increments.length });
-      } catch (error) {
-        return sendError(reply, error);
-      }
-    });
-
-    app.get<{ Params: { date: string } }>('/v1/aggregations/:date', async (request, reply) => {
-      const problem = calendarDateProblem(request.params.date);
-      if (problem) return reply.code(400).send({ error: `date ${problem}`, field: 'date' });
-      try {
-        return reply.send(
-          await aggregationStatus(request.params.date, options.store, options.repository, {
-            ...options.status,
-            metricTypes: options.metricTypes,
-          }),
-        );
-      } catch (error) {
-        return sendError(reply, error);
-      }
-    });
   };
 }
 
@@ -68,6 +84,8 @@ function sendError(reply: FastifyReply, error: unknown) {
   if (error instanceof CounterNotIntegerError) return reply.code(409).send({ error: error.message, key: error.key });
   if (error instanceof UsageStoreUnavailableError) return reply.code(503).send({ error: 'Redis unavailable' });
   if (error instanceof UsageRepositoryError) return reply.code(503).send({ error: 'PostgreSQL unavailable' });
+  if (error instanceof StatusBusyError)
+    return reply.code(503).header('retry-after', '1').send({ error: 'too many status requests; retry shortly' });
   throw error;
 }
 

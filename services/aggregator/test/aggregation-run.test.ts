@@ -2,16 +2,16 @@
 // what it skips, and that batches interrupted at each point of the protocol are finished
 // exactly once.
 import { fileURLToPath } from 'node:url';
+import { readMigrations } from '@tickflow/runtime';
 import { stack, uniqueName } from '@tickflow/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readMigrations } from '../src/adapters/migrations.ts';
 import { RedisUsageCounterStore } from '../src/adapters/usage-counter-store.ts';
 import { PostgresUsageRepository } from '../src/adapters/usage-repository.ts';
 import { AggregationRunFailedError, AggregationRunner, type AggregationRunnerOptions } from '../src/aggregation-run.ts';
 import { planUpsert, readPendingBatch } from '../src/domain/batch-plan.ts';
 import { parseIncrements, type UsageIncrement } from '../src/domain/usage-increments.ts';
-import { db, deleteKeys, ExpectedTotals, sumOf, uniqueDate } from './aggregator-bed.ts';
+import { ANY_DATE_WINDOW, db, deleteKeys, ExpectedTotals, sumOf, uniqueDate } from './aggregator-bed.ts';
 
 const metricTypes = new Set(['queries', 'documents', 'api_calls', 'storage_gb']);
 const migrations = readMigrations(fileURLToPath(new URL('../migrations', import.meta.url)));
@@ -43,7 +43,7 @@ const main = runner();
 function increments(date: string, merchants: string[], amount: (i: number) => number = (i) => i + 1): UsageIncrement[] {
   return parseIncrements(
     merchants.flatMap((merchantId, i) => [...metricTypes].map((metricType) => ({ merchantId, metricType, date, amount: amount(i) }))),
-    { metricTypes, now: new Date() },
+    { metricTypes, now: new Date(), window: ANY_DATE_WINDOW },
   );
 }
 

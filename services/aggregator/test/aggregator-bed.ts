@@ -23,6 +23,9 @@ export function uniqueDate(): string {
   return day.toISOString().slice(0, 10);
 }
 
+/** A usage window that takes every date, for tests that build increments of their far-off dates with parseIncrements. */
+export const ANY_DATE_WINDOW = { maxAgeMs: Number.POSITIVE_INFINITY, maxFutureMs: Number.POSITIVE_INFINITY };
+
 export interface AggregatorProcess {
   child: ChildProcess;
   output: string[];
@@ -74,6 +77,8 @@ export class AggregatorBed {
       AGGREGATOR_DB_SCHEMA: this.schema,
       AGGREGATOR_REDIS_NAMESPACE: this.namespace,
       AGGREGATOR_RETRY_TIERS: '1s',
+      // The tests' dates lie in the years 3000 to 8999 (uniqueDate), so that no two tests share one.
+      AGGREGATOR_USAGE_MAX_FUTURE: '2700000d',
       ...this.env,
       ...env,
     });

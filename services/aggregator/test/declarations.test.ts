@@ -11,14 +11,11 @@ import {
   aggregationRequested,
   type BackfillRequested,
   backfillRequested,
-  EventCodec,
   type EventContract,
-  schedulerTick,
 } from '@tickflow/contracts';
-import { KafkaJsTransport, type Log, Router } from '@tickflow/messaging';
-import { stack } from '@tickflow/testing';
+import { topicSpecsOf } from '@tickflow/messaging';
 import { describe, expect, it } from 'vitest';
-import { topicSpecs } from '../src/topics.ts';
+import { service } from '../src/service.ts';
 import { codec } from './aggregator-bed.ts';
 
 const completed: AggregationCompleted = {
@@ -73,23 +70,23 @@ describe('aggregator contracts', () => {
 });
 
 describe('aggregator topics', () => {
-  it("are the router's own list for the aggregator's routes", () => {
-    const silent: Log = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
-    for (const [instance, retry] of [
-      ['aggregator', ['5s', '30s', '2m', '10m']],
-      ['agg-test', ['1s']],
-    ] as const) {
-      // A router that is never started: its transport and codec are never used.
-      const router = new Router({
-        service: instance,
-        transport: new KafkaJsTransport({ clientId: 'topics-test', brokers: stack.kafkaBrokers }),
-        codec: new EventCodec({ registryUrl: stack.schemaRegistryUrl }),
-        log: silent,
-      });
-      router.route(`${instance}.requests`, schedulerTick, async () => undefined, { retry: [...retry] });
-      const byName = (a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name);
-      expect(topicSpecs(instance, [...retry]).sort(byName)).toEqual(router.topicSpecs().sort(byName));
-    }
-    expect(topicSpecs().map((t) => t.name)).toContain('aggregator.requests.retry.10m');
+  it('are declared once, by the service definition the CLI provisions from too, and follow the configuration', () => {
+    const ladder = ['1s', '10s', '1m', '10m', '1h'];
+    expect(topicSpecsOf(service, {}).map((t) => t.name)).toEqual([
+      'aggregator.events',
+      'aggregator.requests',
+      ...['5s', '30s', '2m', '10m'].map((tier) => `aggregator.requests.retry.${tier}`),
+      ...ladder.map((step) => `aggregator.requests.delay.${step}`),
+      'aggregator.requests.dlq',
+    ]);
+    const names = topicSpecsOf(service, { AGGREGATOR_INSTANCE: 'agg-test', AGGREGATOR_RETRY_TIERS: '1s' }).map((t) => t.name);
+    expect(names).toContain('agg-test.requests.retry.1s');
+    expect(names.filter((n) => n.includes('.retry.'))).toHaveLength(1);
+  });
+
+  it('refuse a bad retry tier list, naming the variable', () => {
+    expect(() => topicSpecsOf(service, { AGGREGATOR_RETRY_TIERS: '5s,soon' })).toThrow(
+      /AGGREGATOR_RETRY_TIERS: must be a comma-separated list/,
+    );
   });
 });

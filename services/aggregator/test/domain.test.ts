@@ -3,15 +3,16 @@ import { describe, expect, it } from 'vitest';
 import { planUpsert, readMoveReply, readPendingBatch, SkippedKeys, sortScannedKeys } from '../src/domain/batch-plan.ts';
 import { addDays, calendarDateProblem, daysBetween } from '../src/domain/calendar-date.ts';
 import { FanOutError, planBackfill, planTick, targetKey } from '../src/domain/fan-out.ts';
-import { MAX_AMOUNT, parseIncrements, UsageValidationError } from '../src/domain/usage-increments.ts';
+import { acceptedDates, MAX_AMOUNT, parseIncrements, UsageValidationError } from '../src/domain/usage-increments.ts';
 import { merchantIdProblem, parseUsageKey, UsageKeyParser, usageKey, usageKeyPattern } from '../src/domain/usage-key.ts';
 
 const metricTypes = new Set(['queries', 'documents', 'api_calls', 'storage_gb']);
 const now = new Date('2026-11-22T13:45:00Z');
+const window = { maxAgeMs: 12 * 3_600_000, maxFutureMs: 5 * 60_000 };
 
 function fieldOf(body: unknown): string {
   try {
-    parseIncrements(body, { metricTypes, now });
+    parseIncrements(body, { metricTypes, now, window });
   } catch (error) {
     if (error instanceof UsageValidationError) return error.field;
     throw error;
@@ -72,7 +73,7 @@ describe('usage keys', () => {
 
 describe('POST /v1/usage bodies', () => {
   it('fills in amount 1 and today (UTC), and builds the key', () => {
-    expect(parseIncrements({ merchantId: 'm1', metricType: 'queries' }, { metricTypes, now })).toEqual([
+    expect(parseIncrements({ merchantId: 'm1', metricType: 'queries' }, { metricTypes, now, window })).toEqual([
       { merchantId: 'm1', metricType: 'queries', date: '2026-11-22', amount: 1, key: 'usage:m1:2026-11-22:queries' },
     ]);
   });
@@ -92,6 +93,30 @@ describe('POST /v1/usage bodies', () => {
     expect(fieldOf({ merchantId: 'm1', metricType: 'queries', ammount: 5 })).toBe('ammount');
     expect(fieldOf('m1')).toBe('body');
     expect(fieldOf([])).toBe('body');
+  });
+
+  it('takes a date until maxAge after its day ended, and one that begins within the clock skew', () => {
+    const at = (instant: string) => acceptedDates(new Date(instant), window);
+    expect(at('2026-11-22T11:59:59Z')).toEqual({ from: '2026-11-21', to: '2026-11-22' });
+    expect(at('2026-11-22T12:00:00Z')).toEqual({ from: '2026-11-21', to: '2026-11-22' });
+    expect(at('2026-11-22T12:00:01Z')).toEqual({ from: '2026-11-22', to: '2026-11-22' });
+    expect(at('2026-11-22T23:54:59Z')).toEqual({ from: '2026-11-22', to: '2026-11-22' });
+    expect(at('2026-11-22T23:55:00Z')).toEqual({ from: '2026-11-22', to: '2026-11-23' });
+    expect(at('2026-11-23T00:00:00Z')).toEqual({ from: '2026-11-22', to: '2026-11-23' });
+    // A window wider than the calendar still reads as dates.
+    expect(acceptedDates(now, { maxAgeMs: 1e15, maxFutureMs: 1e15 })).toEqual({ from: '1970-01-01', to: '9999-12-31' });
+  });
+
+  it('refuses a date outside the window with 400 naming the field and the dates it takes', () => {
+    const item = (date: string) => ({ merchantId: 'm1', metricType: 'queries', date });
+    expect(parseIncrements(item('2026-11-21'), { metricTypes, now: new Date('2026-11-22T11:00:00Z'), window })).toHaveLength(1);
+    expect(fieldOf(item('2026-11-21'))).toBe('date');
+    expect(fieldOf(item('2026-11-23'))).toBe('date');
+    expect(fieldOf(item('2025-11-22'))).toBe('date');
+    expect(fieldOf([item('2026-11-22'), item('2026-11-20')])).toBe('[1].date');
+    expect(() => parseIncrements(item('2026-11-20'), { metricTypes, now, window })).toThrow(
+      'date must be from 2026-11-22 to 2026-11-22 (UTC): older dates are no longer aggregated, later ones have not begun',
+    );
   });
 
   it('refuses a whole batch for one bad item, naming its index', () => {

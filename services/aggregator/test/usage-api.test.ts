@@ -2,12 +2,17 @@
 // real Redis: increments land under the contract's key layout with their TTL, bad input is
 // refused naming the field, and a batch is all or nothing.
 import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { stack } from '@tickflow/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AggregationStatus } from '../src/aggregation-status.ts';
+import { addDays } from '../src/domain/calendar-date.ts';
 import { AggregatorBed, type AggregatorProcess, deleteKeys, spawnAggregator, uniqueDate } from './aggregator-bed.ts';
 
 const TOKEN = 'usage-api-test-token-0123456789';
@@ -115,12 +120,101 @@ describe('POST /v1/usage', () => {
     await redis.del(`usage:api-c1:${date}:queries`);
   });
 
+  it('refuses a date outside the window, naming the field and the dates it takes', async () => {
+    const today = new Date().toISOString().slice(0, 10);
+    // The bed widens the window into the future for its dates; this process keeps the default.
+    const strict = await bed.start({ AGGREGATOR_USAGE_MAX_FUTURE: '5m' });
+    const postTo = async (url: string, date: string) => {
+      const response = await fetch(`${url}/v1/usage`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+        body: JSON.stringify({ merchantId: 'api-window', metricType: 'queries', date }),
+      });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    };
+    for (const date of [addDays(today, -2), addDays(today, 2)]) {
+      const answer = await postTo(strict.url, date);
+      expect(answer.status, date).toBe(400);
+      expect(answer.body.field).toBe('date');
+      expect(String(answer.body.error)).toMatch(/^date must be from \d{4}-\d{2}-\d{2} to \d{4}-\d{2}-\d{2} \(UTC\)/);
+      expect(String(answer.body.error)).toContain(today);
+      expect(await redis.exists(`usage:api-window:${date}:queries`)).toBe(0);
+    }
+    expect((await postTo(strict.url, today)).status).toBe(200);
+    await redis.del(`usage:api-window:${today}:queries`);
+  });
+
   it('asks for the bearer token when one is configured, and never for health', async () => {
     expect((await post({ merchantId: 'api-t', metricType: 'queries' }, null)).status).toBe(401);
     expect((await post({ merchantId: 'api-t', metricType: 'queries' }, 'wrong-token-0123456789')).status).toBe(401);
     expect((await fetch(`${service.url}/v1/aggregations/2026-01-01`)).status).toBe(401);
     expect((await fetch(`${service.url}/healthz`)).status).toBe(200);
     expect(service.output.join('')).not.toContain(TOKEN);
+  });
+});
+
+/** One request exactly as written: fetch would normalise some of the paths tried here. */
+function rawRequest(method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<number> {
+  const { hostname, port } = new URL(service.url);
+  return new Promise((resolve, reject) => {
+    const outgoing = httpRequest({ host: hostname, port, method, path, headers }, (response) => {
+      response.resume();
+      resolve(response.statusCode ?? 0);
+    });
+    outgoing.on('error', reject);
+    outgoing.end(body);
+  });
+}
+
+describe('the bearer token', () => {
+  it('guards every /v1 route however its URL is spelt: without the token 401, or no route at all (404)', async () => {
+    const date = testDate();
+    const json = { 'content-type': 'application/json' };
+    const increment = JSON.stringify({ merchantId: 'api-probe', metricType: 'queries', date });
+    const spellings = (canonical: string) => {
+      const [, first, ...rest] = canonical.split('/') as [string, string, ...string[]];
+      const tail = rest.join('/');
+      return [
+        canonical,
+        `/%${first.charCodeAt(0).toString(16)}${first.slice(1)}/${tail}`,
+        `/${first}/%${tail.charCodeAt(0).toString(16)}${tail.slice(1)}`,
+        `/${canonical}`,
+        `/${first.toUpperCase()}/${tail}`,
+        `/${first}/${tail.toUpperCase()}`,
+        `/${first}//${tail}`,
+        `${canonical}/`,
+        `${canonical}?x`,
+        `${canonical};x`,
+        `/%2F${first}/${tail}`,
+        // The absolute form of the request target: the URL no longer starts with /v1/.
+        `${service.url}${canonical}`,
+      ];
+    };
+    const probes: [string, string][] = [
+      ...spellings('/v1/usage').map((path): [string, string] => ['POST', path]),
+      ...spellings(`/v1/aggregations/${date}`).flatMap((path): [string, string][] => [
+        ['GET', path],
+        ['HEAD', path],
+      ]),
+      ['GET', `/v1/aggregations/%${date.charCodeAt(0).toString(16)}${date.slice(1)}`],
+    ];
+    const answers: string[] = [];
+    for (const [method, path] of probes) {
+      for (const authorization of [undefined, 'Bearer wrong-token-0123456789', TOKEN]) {
+        const headers = { ...(method === 'POST' ? json : {}), ...(authorization ? { authorization } : {}) };
+        const status = await rawRequest(method, path, headers, method === 'POST' ? increment : undefined);
+        if (status !== 401 && status !== 404) answers.push(`${method} ${path} (${authorization ?? 'no token'}): ${status}`);
+      }
+    }
+    expect(answers).toEqual([]);
+    expect(await redis.exists(`usage:api-probe:${date}:queries`)).toBe(0);
+
+    // With the token the canonical routes answer.
+    const withToken = { authorization: `Bearer ${TOKEN}` };
+    expect(await rawRequest('POST', '/v1/usage', { ...json, ...withToken }, increment)).toBe(200);
+    expect(await redis.get(`usage:api-probe:${date}:queries`)).toBe('1');
+    expect(await rawRequest('GET', `/v1/aggregations/${date}`, withToken)).toBe(200);
+    expect(await rawRequest('GET', `/v1/aggregations/${date}?x`, withToken)).toBe(200);
   });
 });
 
@@ -193,7 +287,46 @@ describe('configuration', () => {
   });
 });
 
+describe('outside the local stack', () => {
+  it('refuses to start without its API token or on the development credentials, naming each variable', async () => {
+    const refused = spawnAggregator({ TICKFLOW_ENV: 'production', AGGREGATOR_API_TOKEN: '', DATABASE_URL: '' });
+    expect(await refused.exited).toBe(1);
+    const output = refused.output.join('');
+    expect(output).toContain('AGGREGATOR_API_TOKEN: must be set outside the local stack');
+    expect(output).toContain(
+      "DATABASE_URL: must be set outside the local stack (TICKFLOW_ENV=local); the default is the local stack's development credential",
+    );
+    // Given explicitly, the local password is refused just the same, and never echoed.
+    const local = spawnAggregator({
+      TICKFLOW_ENV: 'production',
+      AGGREGATOR_API_TOKEN: TOKEN,
+      DATABASE_URL: 'postgres://tickflow:tickflow@db.internal/prod',
+    });
+    expect(await local.exited).toBe(1);
+    expect(local.output.join('')).toContain("DATABASE_URL: is the local stack's development credential");
+    expect(local.output.join('')).not.toContain('db.internal');
+  });
+});
+
 describe('tickflow aggregations status', () => {
+  it('finds the token `npm start` keeps in .stack/ when none is set', async () => {
+    const stackDir = mkdtempSync(join(tmpdir(), 'tickflow-stack-'));
+    writeFileSync(join(stackDir, 'api-token'), `${TOKEN}\n`);
+    const env: NodeJS.ProcessEnv = { ...process.env, AGGREGATOR_URL: service.url, TICKFLOW_STACK_DIR: stackDir };
+    delete env.AGGREGATOR_API_TOKEN;
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', cliMain, 'aggregations', 'status', testDate(), '--json'],
+      { env },
+    );
+    expect((JSON.parse(stdout) as AggregationStatus).redis.keysWaiting).toBe(0);
+    // Without it the aggregator refuses: the token read is what let the first call in.
+    const without = await promisify(execFile)(process.execPath, ['--import', 'tsx', cliMain, 'aggregations', 'status', testDate()], {
+      env: { ...env, TICKFLOW_STACK_DIR: mkdtempSync(join(tmpdir(), 'tickflow-stack-')) },
+    }).catch((e: { code: number; stderr: string }) => e);
+    expect(without).toMatchObject({ code: 1 });
+  });
+
   it("prints the aggregator's status of a date, as text and as JSON", async () => {
     const date = testDate();
     expect((await post({ merchantId: 'cli-m1', metricType: 'queries', amount: 4, date })).status).toBe(200);

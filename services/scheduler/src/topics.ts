@@ -1,5 +1,6 @@
-// The scheduler's own topics; `tickflow topics provision` creates them too.
-import type { TopicSpec } from '@tickflow/messaging';
+// The scheduler's topics, declared once: the host provisions them at start and
+// `tickflow topics provision` creates the same list, both through the service definition.
+import type { TopicDeclaration } from '@tickflow/messaging';
 
 /**
  * Every name the scheduler uses derives from its instance name, `tickflow.scheduler` unless
@@ -19,10 +20,16 @@ export function schedulerTopics(instance = 'tickflow.scheduler') {
 /** The request topics of tickflow's services: what a schedule may target. */
 export const SERVICE_REQUEST_TOPICS = ['metering', 'aggregator', 'pricing', 'pod-retry', 'reporting'].map((s) => `${s}.requests`);
 
-export function topicSpecs(instance?: string): TopicSpec[] {
+/** It consumes nothing and announces nothing: its topics are its own state and leadership. */
+export function schedulerTopicDeclaration(instance: string): TopicDeclaration {
   const names = schedulerTopics(instance);
-  return [
-    { name: names.state, partitions: 1, retentionMs: -1, cleanupPolicy: 'compact' },
-    { name: names.leader, partitions: 1, retentionMs: 86_400_000, cleanupPolicy: 'delete' },
-  ];
+  return {
+    service: instance,
+    consumes: [],
+    events: false,
+    own: [
+      { name: names.state, partitions: 1, retentionMs: -1, cleanupPolicy: 'compact' },
+      { name: names.leader, partitions: 1, retentionMs: 86_400_000, cleanupPolicy: 'delete' },
+    ],
+  };
 }

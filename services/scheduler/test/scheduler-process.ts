@@ -29,7 +29,12 @@ export function schedulesFile(yaml: string): string {
 }
 
 export async function createTopics(...topics: string[]): Promise<void> {
-  const admin = kafka.admin();
+  await createTopicsOn(kafka, topics);
+}
+
+/** On another broker than the stack's, such as a throwaway one. */
+export async function createTopicsOn(client: Kafka, topics: string[]): Promise<void> {
+  const admin = client.admin();
   await admin.connect();
   await admin.createTopics({ topics: topics.map((topic) => ({ topic, numPartitions: 1 })), waitForLeaders: true });
   await admin.disconnect();
@@ -72,8 +77,26 @@ export async function startScheduler(instance: string, file: string, env: Record
 export async function role(scheduler: SchedulerProcess): Promise<string | undefined> {
   const response = await fetch(`${scheduler.url}/readyz`).catch(() => undefined);
   if (!response) return undefined;
-  const body = (await response.json()) as { checks?: { leadership?: string | boolean } };
-  return typeof body.checks?.leadership === 'string' ? body.checks.leadership : undefined;
+  const body = (await response.json()) as { info?: { role?: string } };
+  return body.info?.role === 'leader' || body.info?.role === 'follower' ? body.info.role : undefined;
+}
+
+/** Waits until one of the two leads and the other follows: which is which is the group's choice. */
+export async function leaderAndFollower(
+  a: SchedulerProcess,
+  b: SchedulerProcess,
+  timeoutMs = 30_000,
+): Promise<[SchedulerProcess, SchedulerProcess]> {
+  return eventually(
+    'one replica to lead and the other to follow',
+    async () => {
+      const roles = [await role(a), await role(b)];
+      if (roles[0] === 'leader' && roles[1] === 'follower') return [a, b];
+      if (roles[0] === 'follower' && roles[1] === 'leader') return [b, a];
+      return undefined;
+    },
+    timeoutMs,
+  );
 }
 
 export interface ReadTick {
@@ -84,11 +107,11 @@ export interface ReadTick {
   tick: SchedulerTick;
 }
 
-/** Every committed tick on `topic` so far (read_committed), in order. */
-export async function readTicks(topic: string, atLeast = 0, timeoutMs = 20_000): Promise<ReadTick[]> {
-  const admin = kafka.admin();
+/** Every committed tick on `topic` so far (read_committed), in order; from the stack's Kafka unless `client` says. */
+export async function readTicks(topic: string, atLeast = 0, timeoutMs = 20_000, client = kafka): Promise<ReadTick[]> {
+  const admin = client.admin();
   await admin.connect();
-  const consumer = kafka.consumer({ groupId: uniqueName('tick-reader'), maxWaitTimeInMs: 100 });
+  const consumer = client.consumer({ groupId: uniqueName('tick-reader'), maxWaitTimeInMs: 100 });
   const ticks: ReadTick[] = [];
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });

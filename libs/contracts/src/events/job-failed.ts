@@ -7,7 +7,8 @@ export interface JobFailed {
   eventId: string;
   eventType: string;
   attempts: number;
-  reason: 'exhausted' | 'fatal' | 'undecodable';
+  /** The DLQ header's reason; `deferred-too-long` is spelt `deferred_too_long`, as Avro enum symbols must be. */
+  reason: 'exhausted' | 'fatal' | 'undecodable' | 'deferred_too_long';
   errorClass: string;
   errorMessage: string;
   /** ISO 8601 */
@@ -26,7 +27,10 @@ export const jobFailed = defineEvent<JobFailed>('tickflow.job.failed', {
     { name: 'eventId', type: 'string' },
     { name: 'eventType', type: 'string' },
     { name: 'attempts', type: 'int' },
-    { name: 'reason', type: { type: 'enum', name: 'JobFailureReason', symbols: ['exhausted', 'fatal', 'undecodable'] } },
+    {
+      name: 'reason',
+      type: { type: 'enum', name: 'JobFailureReason', symbols: ['exhausted', 'fatal', 'undecodable', 'deferred_too_long'] },
+    },
     { name: 'errorClass', type: 'string' },
     { name: 'errorMessage', type: 'string' },
     { name: 'firstFailedAt', type: 'string', doc: 'ISO 8601' },

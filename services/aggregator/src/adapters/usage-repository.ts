@@ -1,8 +1,8 @@
 // merchant_usage and the aggregator's bookkeeping in PostgreSQL. Deltas are only ever added:
 // a stored total never goes down, whatever happens to Redis.
-import pg from 'pg';
+import { createPostgresPool, type Migration, migrate, withTransaction } from '@tickflow/runtime';
+import type pg from 'pg';
 import type { SkippedKey, UpsertRows } from '../domain/batch-plan.ts';
-import { type Migration, migrate } from './migrations.ts';
 
 export interface RunRecord {
   runId: string;
@@ -32,6 +32,8 @@ export interface UsageSummary {
 export interface UsageRepository {
   /** Resolves once the tables exist; tries the migrations again after a failure. */
   ready(): Promise<void>;
+  /** Resolves while PostgreSQL answers, asked anew on every call: for /readyz. */
+  check(): Promise<void>;
   /**
    * Adds a batch's deltas to merchant_usage in one transaction with its batch id; a batch
    * whose id is already recorded is skipped (`applied: false`).
@@ -68,15 +70,13 @@ export class PostgresUsageRepository implements UsageRepository {
   private migrated: Promise<void> | undefined;
 
   constructor(private readonly options: PostgresUsageRepositoryOptions) {
-    this.pool = new pg.Pool({
-      connectionString: options.databaseUrl,
-      max: options.poolSize ?? 4,
-      connectionTimeoutMillis: 5_000,
-      // A PostgreSQL that stops answering fails the run, to be retried, rather than hold it forever.
-      statement_timeout: 60_000,
+    // A PostgreSQL that stops answering fails the run, to be retried, rather than hold it forever.
+    this.pool = createPostgresPool({
+      databaseUrl: options.databaseUrl,
+      applicationName: 'tickflow-aggregator',
+      poolSize: options.poolSize ?? 4,
+      statementTimeoutMs: 60_000,
     });
-    // An idle client losing its connection must not crash the process; the next query reconnects.
-    this.pool.on('error', () => undefined);
     const schema = `"${options.schema}"`;
     this.table = { usage: `${schema}.merchant_usage`, batches: `${schema}.aggregation_batches`, runs: `${schema}.aggregation_runs` };
   }
@@ -92,6 +92,11 @@ export class PostgresUsageRepository implements UsageRepository {
     return this.migrated;
   }
 
+  async check(): Promise<void> {
+    await this.ready();
+    await this.query('SELECT 1', []);
+  }
+
   async applyBatch(batchId: string, rows: UpsertRows): Promise<{ applied: boolean; rowsWritten: number }> {
     for (let attempt = 1; ; attempt++) {
       try {
@@ -104,20 +109,14 @@ export class PostgresUsageRepository implements UsageRepository {
     }
   }
 
-  private async applyBatchOnce(batchId: string, rows: UpsertRows): Promise<{ applied: boolean; rowsWritten: number }> {
-    const client = await this.pool.connect();
-    let failed: unknown;
-    try {
-      await client.query('BEGIN');
+  private applyBatchOnce(batchId: string, rows: UpsertRows): Promise<{ applied: boolean; rowsWritten: number }> {
+    return withTransaction(this.pool, async (client) => {
       // A second transaction with the same id waits here for the first, then finds it.
       const claimed = await client.query(
         `INSERT INTO ${this.table.batches} (batch_id, counters) VALUES ($1, $2) ON CONFLICT (batch_id) DO NOTHING`,
         [batchId, rows.merchantIds.length],
       );
-      if (claimed.rowCount === 0) {
-        await client.query('ROLLBACK');
-        return { applied: false, rowsWritten: 0 };
-      }
+      if (claimed.rowCount === 0) return { applied: false, rowsWritten: 0 };
       // Each column travels as one line-separated text (no part of a usage key may hold
       // whitespace): PostgreSQL splits it far cheaper than the client quotes array elements.
       const upsert = await client.query(
@@ -129,15 +128,8 @@ export class PostgresUsageRepository implements UsageRepository {
          DO UPDATE SET metric_value = merchant_usage.metric_value + EXCLUDED.metric_value, updated_at = EXCLUDED.updated_at`,
         [rows.dates.join('\n'), rows.merchantIds.join('\n'), rows.metricTypes.join('\n'), rows.values.join('\n')],
       );
-      await client.query('COMMIT');
       return { applied: true, rowsWritten: upsert.rowCount ?? 0 };
-    } catch (error) {
-      failed = error;
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release(failed instanceof Error ? failed : undefined);
-    }
+    });
   }
 
   async forgetBatchesBefore(before: Date): Promise<number> {

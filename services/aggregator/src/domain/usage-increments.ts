@@ -24,26 +24,60 @@ export class UsageValidationError extends Error {
   }
 }
 
+/**
+ * The dates `POST /v1/usage` takes, around `now`. The hourly tick moves only today and
+ * yesterday, so usage of an older date would be accepted and then expire unmoved: it is
+ * refused instead (the README weighs the default).
+ */
+export interface UsageDateWindow {
+  /** How long after its day ends (midnight UTC) a date still takes usage. */
+  maxAgeMs: number;
+  /** How far ahead of our clock a client's may be: a date starting within this is taken. */
+  maxFutureMs: number;
+}
+
 export interface IncrementRules {
   metricTypes: ReadonlySet<string>;
-  /** Today, for increments that give no date. */
+  /** Today, for increments that give no date, and the point the window is measured from. */
   now: Date;
+  window: UsageDateWindow;
+}
+
+const DAY_MS = 86_400_000;
+// Within the calendar dates accepted at all, so that a very wide window still yields YYYY-MM-DD.
+const FIRST_DAY_MS = Date.UTC(1970, 0, 1);
+const LAST_DAY_MS = Date.UTC(9999, 11, 31);
+
+/** The first and last dates (YYYY-MM-DD) a window takes. */
+export interface AcceptedDates {
+  from: string;
+  to: string;
+}
+
+/** The dates the window takes at `now`. */
+export function acceptedDates(now: Date, window: UsageDateWindow): AcceptedDates {
+  // The first day that ended no longer than maxAge ago, and the last that has begun by our clock plus the skew.
+  const earliestStartMs = Math.ceil((now.getTime() - window.maxAgeMs - DAY_MS) / DAY_MS) * DAY_MS;
+  const latestStartMs = Math.floor((now.getTime() + window.maxFutureMs) / DAY_MS) * DAY_MS;
+  const clamp = (ms: number) => Math.min(Math.max(ms, FIRST_DAY_MS), LAST_DAY_MS);
+  return { from: utcDateOf(new Date(clamp(earliestStartMs))), to: utcDateOf(new Date(clamp(latestStartMs))) };
 }
 
 export function parseIncrements(body: unknown, rules: IncrementRules): UsageIncrement[] {
+  const dates = acceptedDates(rules.now, rules.window);
   if (Array.isArray(body)) {
     if (body.length === 0) throw new UsageValidationError('body', 'must hold at least one increment');
     if (body.length > MAX_INCREMENTS_PER_REQUEST) {
       throw new UsageValidationError('body', `must hold at most ${MAX_INCREMENTS_PER_REQUEST} increments`);
     }
-    return body.map((item, index) => parseIncrement(item, rules, `[${index}].`));
+    return body.map((item, index) => parseIncrement(item, rules, dates, `[${index}].`));
   }
-  return [parseIncrement(body, rules, '')];
+  return [parseIncrement(body, rules, dates, '')];
 }
 
 const knownFields = new Set(['merchantId', 'metricType', 'amount', 'date']);
 
-function parseIncrement(item: unknown, rules: IncrementRules, at: string): UsageIncrement {
+function parseIncrement(item: unknown, rules: IncrementRules, dates: AcceptedDates, at: string): UsageIncrement {
   if (typeof item !== 'object' || item === null || Array.isArray(item)) {
     throw new UsageValidationError(at ? at.slice(0, -1) : 'body', 'must be an object {merchantId, metricType, amount?, date?}');
   }
@@ -69,6 +103,13 @@ function parseIncrement(item: unknown, rules: IncrementRules, at: string): Usage
   const date = fields.date ?? utcDateOf(rules.now);
   const dateProblem = calendarDateProblem(date);
   if (dateProblem) throw new UsageValidationError(`${at}date`, dateProblem);
+  // YYYY-MM-DD strings order as the dates do.
+  if ((date as string) < dates.from || (date as string) > dates.to) {
+    throw new UsageValidationError(
+      `${at}date`,
+      `must be from ${dates.from} to ${dates.to} (UTC): older dates are no longer aggregated, later ones have not begun`,
+    );
+  }
 
   const id = { merchantId, date: date as string, metricType };
   return { ...id, amount, key: usageKey(id) };

@@ -3,6 +3,7 @@
 // are spent); each failed attempt is announced too.
 import { type AggregationRequested, aggregationCompleted, aggregationFailed } from '@tickflow/contracts';
 import { FatalError, type Handler, RetryableError } from '@tickflow/messaging';
+import { describeError } from '@tickflow/runtime';
 import type { RunRecord } from '../adapters/usage-repository.ts';
 import { AggregationRunFailedError, type AggregationRunner, type RunReport } from '../aggregation-run.ts';
 import { targetKey, targetProblem } from '../domain/fan-out.ts';
@@ -26,14 +27,12 @@ export function aggregateHandler({ runner, recordRun, metrics }: AggregateHandle
     } catch (error) {
       if (!(error instanceof AggregationRunFailedError)) throw error;
       const failed = error.report;
-      const cause = error.cause instanceof Error ? error.cause : new Error(String(error.cause));
-      const errorMessage = cause.message.slice(0, 1000);
+      // Redacted: the cause may be a driver error quoting a connection string.
+      const { errorClass, message: errorMessage } = describeError(error.cause);
       metrics.runFinished('failed', failed);
       // PostgreSQL may be what failed: the record is best effort, the event is the outcome.
-      await recordRun({ ...failed, status: 'failed', attempt: message.attempt, errorClass: cause.name, errorMessage }).catch(
-        () => undefined,
-      );
-      await message.emit(aggregationFailed, { ...failed, attempt: message.attempt, errorClass: cause.name, errorMessage }, key);
+      await recordRun({ ...failed, status: 'failed', attempt: message.attempt, errorClass, errorMessage }).catch(() => undefined);
+      await message.emit(aggregationFailed, { ...failed, attempt: message.attempt, errorClass, errorMessage }, key);
       throw new RetryableError(error.message, { cause: error });
     }
     metrics.runFinished('completed', report);

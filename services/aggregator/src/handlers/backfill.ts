@@ -3,10 +3,10 @@
 // reason, since retrying cannot fix it.
 import type { BackfillRequested } from '@tickflow/contracts';
 import { FatalError, type Handler } from '@tickflow/messaging';
-import type { AggregationRequestPublisher } from '../adapters/aggregation-request-publisher.ts';
+import { sendAggregationRequests } from '../adapters/aggregation-requests.ts';
 import { FanOutError, planBackfill } from '../domain/fan-out.ts';
 
-export function backfillHandler(publisher: AggregationRequestPublisher, maxDays: number): Handler<BackfillRequested> {
+export function backfillHandler(requestsTopic: string, maxDays: number): Handler<BackfillRequested> {
   return async (message) => {
     let targets: ReturnType<typeof planBackfill>;
     try {
@@ -15,7 +15,7 @@ export function backfillHandler(publisher: AggregationRequestPublisher, maxDays:
       if (error instanceof FanOutError) throw new FatalError(error.message, { cause: error });
       throw error;
     }
-    await publisher.publish(targets, message.event.id);
+    await sendAggregationRequests(message, requestsTopic, targets);
     message.log.info('backfill fanned out', { from: message.payload.from, to: message.payload.to, dates: targets.length });
   };
 }

@@ -2,10 +2,11 @@
 // aggregation request per date.
 import type { SchedulerTick } from '@tickflow/contracts';
 import { FatalError, type Handler } from '@tickflow/messaging';
-import type { AggregationRequestPublisher } from '../adapters/aggregation-request-publisher.ts';
+import { sendAggregationRequests } from '../adapters/aggregation-requests.ts';
 import { FanOutError, planTick } from '../domain/fan-out.ts';
 
-export function schedulerTickHandler(publisher: AggregationRequestPublisher): Handler<SchedulerTick> {
+/** `requestsTopic`: where the aggregation requests go, the aggregator's own requests topic. */
+export function schedulerTickHandler(requestsTopic: string): Handler<SchedulerTick> {
   return async (message) => {
     let targets: ReturnType<typeof planTick>;
     try {
@@ -14,7 +15,7 @@ export function schedulerTickHandler(publisher: AggregationRequestPublisher): Ha
       if (error instanceof FanOutError) throw new FatalError(error.message, { cause: error });
       throw error;
     }
-    await publisher.publish(targets, message.event.id);
+    await sendAggregationRequests(message, requestsTopic, targets);
     message.log.info('tick fanned out', { schedule: message.payload.schedule, dates: targets.map((t) => t.date) });
   };
 }

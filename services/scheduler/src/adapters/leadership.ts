@@ -9,6 +9,7 @@ export class KafkaLeadership {
   private consumer: Consumer | undefined;
   private leading = false;
   private joined = false;
+  private memberId: string | undefined;
 
   constructor(
     private readonly kafka: Kafka,
@@ -32,11 +33,20 @@ export class KafkaLeadership {
     };
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       this.joined = true;
+      // A new member id: the group had dropped this replica (a pause or a partition longer
+      // than the session timeout) and another may have led since, so a lead held before is
+      // over even if the partition comes back. No REBALANCING event says so.
+      if (payload.memberId !== this.memberId) set(false);
+      this.memberId = payload.memberId;
       set((payload.memberAssignment[this.topic] ?? []).includes(0));
     });
     consumer.on(consumer.events.REBALANCING, () => set(false));
     consumer.on(consumer.events.STOP, () => set(false));
-    consumer.on(consumer.events.CRASH, () => set(false));
+    // Out of the group until kafkajs has restarted the consumer and it has joined again.
+    consumer.on(consumer.events.CRASH, () => {
+      this.joined = false;
+      set(false);
+    });
     await consumer.connect();
     await consumer.subscribe({ topic: this.topic });
     await consumer.run({ eachMessage: async () => undefined });
@@ -46,7 +56,7 @@ export class KafkaLeadership {
     return this.leading;
   }
 
-  /** True once the group has taken this replica in, leader or not. */
+  /** True while the group has this replica in, leader or not. */
   isJoined(): boolean {
     return this.joined;
   }

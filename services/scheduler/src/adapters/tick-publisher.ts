@@ -1,12 +1,13 @@
 // Sends ticks. A firing's tick and its state record go in one Kafka transaction, so a
-// leader that dies between the two leaves neither behind, and the transactional id fences
-// a deposed leader that is still running: the same firing is never committed twice.
+// leader that dies between the two leaves neither behind. The replicas share one
+// transactional id: a new leader claims it before it reads the state, which fences a deposed
+// leader that is still running (or paused), so the same firing is never committed twice.
 import { randomUUID } from 'node:crypto';
 import { context, SpanKind, trace } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { type EventCodec, schedulerTick } from '@tickflow/contracts';
 import { cloudEventHeaders, type Headers, newCloudEvent } from '@tickflow/messaging';
-import type { Kafka, Producer } from 'kafkajs';
+import type { Kafka, Producer, Transaction } from 'kafkajs';
 import { tickId } from '../domain/firings.ts';
 import type { Schedule } from '../domain/schedules.ts';
 import { buildTick } from '../domain/ticks.ts';
@@ -23,8 +24,17 @@ export interface SentTick {
   scheduledTime: string;
 }
 
+/**
+ * The transactional id was claimed by a newer producer: another replica has most likely
+ * been given the lead.
+ */
+export class ProducerFencedError extends Error {
+  override name = 'ProducerFencedError';
+}
+
 export class TickPublisher {
-  private transactional: Promise<Producer> | undefined;
+  /** The producer of this replica's claim on the transactional id, until a firing fails on it. */
+  private transactional: Producer | undefined;
   private plain: Promise<Producer> | undefined;
   private transactionQueue: Promise<unknown> = Promise.resolve();
 
@@ -35,35 +45,73 @@ export class TickPublisher {
     private readonly transactionalId: string,
   ) {}
 
+  /**
+   * Takes the transactional id with a new producer. Its initialisation fences every older
+   * producer of the id, another replica's or this one's: a transaction they have open is
+   * aborted, and nothing they send later can commit. Waits for a firing under way to end.
+   */
+  async claim(): Promise<void> {
+    await this.inTurn(async () => {
+      this.dropTransactional();
+      const producer = this.kafka.producer({
+        transactionalId: this.transactionalId,
+        idempotent: true,
+        maxInFlightRequests: 1,
+        // Bounded, unlike kafkajs' default for an idempotent producer (for ever): a firing
+        // that cannot reach the broker fails within seconds and shows in readiness; the loop
+        // then claims the id anew and reads the state before it tries again.
+        retry: { retries: 5 },
+      });
+      try {
+        await producer.connect();
+        // kafkajs sends InitProducerId for the transactional id only as a first transaction
+        // begins; an empty one makes it happen now. Ending it sends nothing.
+        await (await producer.transaction()).abort();
+      } catch (error) {
+        await producer.disconnect().catch(() => undefined);
+        throw error;
+      }
+      this.transactional = producer;
+    });
+  }
+
   /** A scheduled firing: the tick and the record that it fired, atomically. */
   async publishFiring(schedule: Schedule, scheduledTime: Date): Promise<SentTick> {
-    // One transaction at a time per producer: schedules due together take turns.
-    const turn = this.transactionQueue.then(() => this.sendFiring(schedule, scheduledTime));
+    return this.inTurn(() => this.sendFiring(schedule, scheduledTime));
+  }
+
+  // One transaction at a time per producer: schedules due together take turns.
+  private inTurn<T>(work: () => Promise<T>): Promise<T> {
+    const turn = this.transactionQueue.then(work);
     this.transactionQueue = turn.catch(() => undefined);
     return turn;
   }
 
   private async sendFiring(schedule: Schedule, scheduledTime: Date): Promise<SentTick> {
-    this.transactional ??= this.connect({ transactionalId: this.transactionalId, idempotent: true, maxInFlightRequests: 1 });
-    const producer = await this.transactional;
+    const producer = this.transactional;
+    if (!producer) throw new Error('the transactional id is not claimed: the last firing failed, or the lead was not taken');
     const id = tickId(schedule.name, scheduledTime);
     const { record, headers } = await this.encode(schedule, scheduledTime, id, {});
-    const transaction = await producer.transaction();
+    let transaction: Transaction | undefined;
     try {
+      transaction = await producer.transaction();
       await transaction.send({ topic: record.topic, messages: [{ key: record.key, value: record.value, headers }] });
       const state: FiringRecord = { lastFired: scheduledTime.toISOString() };
       await transaction.send({ topic: this.stateTopic, messages: [{ key: schedule.name, value: JSON.stringify(state) }] });
       await transaction.commit();
     } catch (error) {
-      await transaction.abort().catch(() => undefined);
-      throw error;
+      await transaction?.abort().catch(() => undefined);
+      // kafkajs may leave the producer stuck after a failed transaction (a failed commit
+      // leaves it "committing" for ever), or it is fenced: a new claim replaces it.
+      this.dropTransactional();
+      throw isFencing(error) ? new ProducerFencedError(`${this.transactionalId} is claimed by a newer producer`, { cause: error }) : error;
     }
     return { id, topic: record.topic, key: record.key, scheduledTime: scheduledTime.toISOString() };
   }
 
-  /** Resolves once no firing is being sent: what has fired is then all in the state topic. */
-  async settled(): Promise<void> {
-    await this.transactionQueue;
+  private dropTransactional(): void {
+    void this.transactional?.disconnect().catch(() => undefined);
+    this.transactional = undefined;
   }
 
   /** A manual trigger: a tick with a fresh id, now, outside the schedule's own firings. */
@@ -78,8 +126,11 @@ export class TickPublisher {
   }
 
   async close(): Promise<void> {
-    for (const producer of [this.transactional, this.plain]) await (await producer)?.disconnect();
-    this.transactional = undefined;
+    await this.inTurn(async () => {
+      await this.transactional?.disconnect();
+      this.transactional = undefined;
+    });
+    await (await this.plain)?.disconnect();
     this.plain = undefined;
   }
 
@@ -101,9 +152,19 @@ export class TickPublisher {
     return { record: { topic: built.topic, key: built.key, value }, headers };
   }
 
-  private async connect(options: { transactionalId?: string; idempotent: boolean; maxInFlightRequests: number }): Promise<Producer> {
+  private async connect(options: { idempotent: boolean; maxInFlightRequests: number }): Promise<Producer> {
     const producer = this.kafka.producer(options);
     await producer.connect();
     return producer;
   }
+}
+
+// INVALID_PRODUCER_EPOCH at kafkajs' request versions; PRODUCER_FENCED (90), which kafkajs
+// does not know by name, at newer ones. kafkajs may wrap either in a retry error.
+function isFencing(error: unknown): boolean {
+  for (let e = error; e instanceof Error; e = e.cause) {
+    const { type } = e as { type?: string };
+    if (type === 'INVALID_PRODUCER_EPOCH' || type === 'PRODUCER_FENCED' || e.message.includes('error code 90')) return true;
+  }
+  return false;
 }

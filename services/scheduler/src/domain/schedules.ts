@@ -1,4 +1,5 @@
 // The schedules file: validated as a whole at start, every problem named with its schedule.
+import { ConfigError } from '@tickflow/runtime';
 import { Cron } from 'croner';
 import { parse } from 'yaml';
 import { z } from 'zod';
@@ -19,7 +20,8 @@ export interface Schedule {
   catchUp: { policy: CatchUpPolicy; windowMs: number };
 }
 
-export class ScheduleConfigError extends Error {
+/** A configuration error like any other: the host reports it in one line, without a stack. */
+export class ScheduleConfigError extends ConfigError {
   override name = 'ScheduleConfigError';
 }
 
