@@ -46,6 +46,7 @@ const failure: JobFailed = {
   errorMessage: 'HTTP 503 from the metering API',
   firstFailedAt: '2025-11-01T00:00:01.000Z',
   failedAt: '2025-11-01T00:01:03.000Z',
+  dlqReason: 'exhausted',
 };
 
 const jobFailedCase: EventCase<JobFailed> = {
@@ -91,5 +92,18 @@ describe.each(cases)('$contract.type', ({ contract, examples, invalid }) => {
 
   it('names its record in its own namespace', () => {
     expect(contract.recordName).toBe(`${contract.schema.namespace}.${contract.schema.name}`);
+  });
+});
+
+describe('tickflow.job.failed as it changed', () => {
+  it('stays registrable both ways with the schema before dlqReason, so a rollout can mix versions', async () => {
+    const type = uniqueName('tickflow.test.job-failed-evolution');
+    const current = jobFailed.schema;
+    const previous = { ...current, fields: current.fields.filter((f) => f.name !== 'dlqReason') };
+    const codec = () => new EventCodec({ registryUrl: loadInfrastructure().schemaRegistryUrl });
+    // A new replica registers after an old one, then an old one restarts and registers again.
+    await codec().register([defineEvent(type, previous)]);
+    await codec().register([defineEvent(type, current)]);
+    await codec().register([defineEvent(type, previous)]);
   });
 });

@@ -569,8 +569,8 @@ export class Router {
           eventId: 'id' in ce ? ce.id : '',
           eventType: 'type' in ce ? ce.type : '',
           attempts: outcome.attempt,
-          // Avro enum symbols cannot hold a hyphen.
-          reason: outcome.reason === 'deferred-too-long' ? 'deferred_too_long' : outcome.reason,
+          reason: outcome.reason === 'deferred-too-long' ? 'exhausted' : outcome.reason,
+          dlqReason: outcome.reason,
           errorClass: described.errorClass,
           errorMessage: described.message,
           firstFailedAt,

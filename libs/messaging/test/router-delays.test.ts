@@ -98,7 +98,11 @@ describe('defers', () => {
     expect(dead?.headers[RETRY.dlqReason]).toBe('deferred-too-long');
     expect(dead?.headers[RETRY.defers]).toBe('2');
     const [event] = await bed.read(bed.router.eventsTopic, 1);
-    expect((await bed.codec.decodeAs(jobFailed, event?.value ?? null)).payload).toMatchObject({ reason: 'deferred_too_long', attempts: 0 });
+    expect((await bed.codec.decodeAs(jobFailed, event?.value ?? null)).payload).toMatchObject({
+      reason: 'exhausted',
+      dlqReason: 'deferred-too-long',
+      attempts: 0,
+    });
   });
 });
 

@@ -241,5 +241,6 @@ function failedEvent() {
     errorMessage: 'm',
     firstFailedAt: new Date().toISOString(),
     failedAt: new Date().toISOString(),
+    dlqReason: null,
   };
 }

@@ -105,6 +105,13 @@ export class ThrowawayKafka {
 
   /** Formats a new cluster in a temporary folder and starts it; resolves once it answers. */
   static async start(options: ThrowawayKafkaOptions = {}): Promise<ThrowawayKafka> {
+    // A stack that was already up when `stack:up` ran (another checkout's) is reused, not
+    // installed: the jars this broker runs from may not be here yet.
+    if (!existsSync(kafkaLib)) {
+      // Loaded only then: the stack's declaration brings every component's client along.
+      const { components } = await import('@tickflow/local-stack');
+      await components.find((c) => c.name === 'kafka')?.install();
+    }
     if (!existsSync(kafkaLib)) throw new Error(`no Kafka jars in ${kafkaLib}: run npm run stack:up once`);
     const saslUsers = Object.entries(options.saslUsers ?? {});
     for (const [name, password] of saslUsers) {

@@ -39,7 +39,8 @@ export interface AggregatorProcess {
 export function spawnAggregator(env: Record<string, string>): Omit<AggregatorProcess, 'url'> {
   const output: string[] = [];
   const child = spawn(process.execPath, ['--import', 'tsx', main], {
-    env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', ...env },
+    // On the local stack, as `npm start` runs it (also from the benchmark, outside vitest).
+    env: { ...process.env, TICKFLOW_ENV: 'local', PORT: '0', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout?.on('data', (chunk: Buffer) => output.push(chunk.toString()));

@@ -47,7 +47,15 @@ export function spawnScheduler(
 ): { child: ChildProcess; output: string[]; exited: Promise<number | null> } {
   const output: string[] = [];
   const child = spawn(process.execPath, ['--import', 'tsx', main], {
-    env: { ...process.env, SCHEDULER_INSTANCE: instance, SCHEDULES_FILE: file, PORT: '0', SCHEDULER_API_TOKEN: API_TOKEN, ...env },
+    env: {
+      ...process.env,
+      TICKFLOW_ENV: 'local',
+      SCHEDULER_INSTANCE: instance,
+      SCHEDULES_FILE: file,
+      PORT: '0',
+      SCHEDULER_API_TOKEN: API_TOKEN,
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout?.on('data', (chunk: Buffer) => output.push(chunk.toString()));

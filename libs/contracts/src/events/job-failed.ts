@@ -7,8 +7,14 @@ export interface JobFailed {
   eventId: string;
   eventType: string;
   attempts: number;
-  /** The DLQ header's reason; `deferred-too-long` is spelt `deferred_too_long`, as Avro enum symbols must be. */
-  reason: 'exhausted' | 'fatal' | 'undecodable' | 'deferred_too_long';
+  /** `exhausted` also for a message deferred past its cap: its allowance of defers is spent (see `dlqReason`). */
+  reason: 'exhausted' | 'fatal' | 'undecodable';
+  /**
+   * The dead letter's `tickflow_dlq_reason` exactly (`deferred-too-long` among them); null from
+   * producers older than the field. A field with a default, rather than a new enum symbol, so
+   * that a replica of the previous version can still register its schema during a rollout.
+   */
+  dlqReason: string | null;
   errorClass: string;
   errorMessage: string;
   /** ISO 8601 */
@@ -29,11 +35,12 @@ export const jobFailed = defineEvent<JobFailed>('tickflow.job.failed', {
     { name: 'attempts', type: 'int' },
     {
       name: 'reason',
-      type: { type: 'enum', name: 'JobFailureReason', symbols: ['exhausted', 'fatal', 'undecodable', 'deferred_too_long'] },
+      type: { type: 'enum', name: 'JobFailureReason', symbols: ['exhausted', 'fatal', 'undecodable'] },
     },
     { name: 'errorClass', type: 'string' },
     { name: 'errorMessage', type: 'string' },
     { name: 'firstFailedAt', type: 'string', doc: 'ISO 8601' },
     { name: 'failedAt', type: 'string', doc: 'ISO 8601' },
+    { name: 'dlqReason', type: ['null', 'string'], default: null, doc: 'tickflow_dlq_reason of the dead letter' },
   ],
 });
