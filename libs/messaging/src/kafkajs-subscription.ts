@@ -615,9 +615,12 @@ function decodeHeaders(headers: IHeaders | undefined): Headers {
   const out: Headers = {};
   if (!headers) return out;
   for (const name in headers) {
+    // Strings already (the kafkajs patch decodes header values as text); a header sent
+    // without a value (null) is an empty one, not a record that cannot be read.
     const value = headers[name];
     if (value === undefined) continue;
-    out[name] = Array.isArray(value) ? String(value[0]) : value.toString();
+    const first = Array.isArray(value) ? value[0] : value;
+    out[name] = typeof first === 'string' ? first : first == null ? '' : first.toString();
   }
   return out;
 }

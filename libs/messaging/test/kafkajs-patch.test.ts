@@ -17,13 +17,13 @@ interface DecodedRecord {
   timestamp: string;
   key: Buffer | null;
   value: Buffer | null;
-  headers: Record<string, Buffer | Buffer[]>;
+  headers: Record<string, string | null | (string | null)[]>;
 }
 
 async function roundTrip(options: {
   firstOffset?: bigint;
   firstTimestamp?: bigint;
-  records: { offsetDelta: number; timestampDelta?: bigint; key?: string; headers?: [string, string][] }[];
+  records: { offsetDelta: number; timestampDelta?: bigint; key?: string; headers?: [string, string | null][] }[];
 }): Promise<DecodedRecord[]> {
   // Records are written field by field (kafkajs' own record encoder takes headers as an
   // object, which cannot repeat a name or hold __proto__); the batch by kafkajs' encoder.
@@ -35,7 +35,11 @@ async function roundTrip(options: {
       .writeVarIntBytes(r.key === undefined ? null : Buffer.from(r.key))
       .writeVarIntBytes(Buffer.from(`value ${r.offsetDelta}`))
       .writeVarInt(r.headers?.length ?? 0);
-    for (const [name, value] of r.headers ?? []) body.writeVarIntString(name).writeVarIntBytes(Buffer.from(value));
+    for (const [name, value] of r.headers ?? []) {
+      body.writeVarIntString(name);
+      if (value === null) body.writeVarInt(-1);
+      else body.writeVarIntBytes(Buffer.from(value));
+    }
     return new Encoder().writeVarInt(body.size()).writeEncoder(body);
   });
   const batch = await encodeRecordBatch({
@@ -112,6 +116,23 @@ describe('patched kafkajs record decoding', () => {
     expect(text(headers.constructor)).toBe('c');
     expect(text(Object.getOwnPropertyDescriptor(headers, '__proto__')?.value)).toBe('p');
     expect(text(headers.toString)).toBe('t');
+  });
+
+  it('decodes header names and values straight to strings, UTF-8 included, a null value kept null', async () => {
+    const [record] = await roundTrip({
+      records: [
+        {
+          offsetDelta: 0,
+          headers: [
+            ['ce_source', 'tickflow/ü-€-日本'],
+            ['traceparent', '00-ab-cd-01'],
+            ['empty', ''],
+            ['none', null],
+          ],
+        },
+      ],
+    });
+    expect(record?.headers).toEqual({ ce_source: 'tickflow/ü-€-日本', traceparent: '00-ab-cd-01', empty: '', none: null });
   });
 
   it('keeps only records at or after the fetched offset, safe integers or not', () => {
