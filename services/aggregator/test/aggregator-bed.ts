@@ -89,7 +89,10 @@ export class AggregatorBed {
         const line = spawned.logged('started')[0];
         return line ? String(line.url) : undefined;
       },
-      40_000,
+      // A start creates the service's topics (request, tiers, ladder, DLQ: 39 partitions);
+      // with two replicas racing to create them on a broker busy with the whole suite, the
+      // leaders can take most of a minute to show.
+      75_000,
     ).catch((error: Error) => {
       spawned.child.kill('SIGKILL');
       throw new Error(`${error.message}\n${spawned.output.join('')}`);

@@ -17,7 +17,7 @@ afterAll(async () => {
 });
 
 describe('two aggregator replicas', () => {
-  it('consuming the same ticks while increments go on, count every acknowledged increment exactly once', { timeout: 90_000 }, async () => {
+  it('consuming the same ticks while increments go on, count every acknowledged increment exactly once', { timeout: 150_000 }, async () => {
     const [yesterday, today] = [uniqueDate(), uniqueDate()];
     const replicas = await Promise.all([
       bed.start({ AGGREGATOR_INSTANCE: `${bed.instance}-a` }),
