@@ -3,11 +3,10 @@
 // real Kafka; reading totals back from PostgreSQL; a throwaway Redis for restart tests.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomInt } from 'node:crypto';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { EventCodec, type EventContract } from '@tickflow/contracts';
 import { cloudEventHeaders, type Headers, newCloudEvent } from '@tickflow/messaging';
-import { eventually, stack, uniqueName } from '@tickflow/testing';
+import { eventually, freePort, stack, uniqueName } from '@tickflow/testing';
 import { Redis } from 'ioredis';
 import { type Consumer, Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
@@ -200,17 +199,6 @@ export class ExpectedTotals {
 
 export function sumOf(totals: Map<string, bigint>): bigint {
   return [...totals.values()].reduce((a, b) => a + b, 0n);
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 /** A Redis of the test's own, without persistence: restarting it loses everything, as in production without AOF. */

@@ -1,10 +1,10 @@
 // A run that fails as a whole (PostgreSQL unreachable) is announced on every attempt, retried
 // through the delay tiers, and dead-lettered when they are spent; nothing leaves Redis.
 import { aggregationRequested } from '@tickflow/contracts';
-import { eventually, stack } from '@tickflow/testing';
+import { eventually, freePort, stack } from '@tickflow/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AggregatorBed, freePort, type ReadEvent, uniqueDate } from './aggregator-bed.ts';
+import { AggregatorBed, type ReadEvent, uniqueDate } from './aggregator-bed.ts';
 
 const bed = new AggregatorBed();
 const redis = new Redis(stack.redisUrl);
