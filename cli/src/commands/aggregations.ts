@@ -5,7 +5,14 @@ import type { Output } from '../output.ts';
 
 interface AggregationStatus {
   date: string;
-  redis: { keysWaiting: number; unitsWaiting: string; keysNearTtl: number; malformedCount: number; pendingBatches: number };
+  redis: {
+    surveyedAt: string;
+    keysWaiting: number;
+    unitsWaiting: string;
+    keysNearTtl: number;
+    malformedCount: number;
+    pendingBatches: number;
+  };
   postgres: { rows: number; merchants: number; totals: Record<string, string> };
   lastRun: {
     status: string;
@@ -43,7 +50,7 @@ function render(s: AggregationStatus): string {
     .join(', ');
   return [
     `date             ${s.date}`,
-    `waiting in Redis ${s.redis.keysWaiting} keys (${s.redis.unitsWaiting} units), ${s.redis.keysNearTtl} near their TTL, ${s.redis.malformedCount} malformed, ${s.redis.pendingBatches} pending batches`,
+    `waiting in Redis ${s.redis.keysWaiting} keys (${s.redis.unitsWaiting} units), ${s.redis.keysNearTtl} near their TTL, ${s.redis.malformedCount} malformed, ${s.redis.pendingBatches} pending batches (as of ${s.redis.surveyedAt})`,
     `in PostgreSQL    ${s.postgres.rows} rows, ${s.postgres.merchants} merchants${totals ? `: ${totals}` : ''}`,
     `last run         ${run ? `${run.status} at ${run.finishedAt ?? '-'}, ${run.keysRead} keys read, ${run.rowsWritten} rows written, ${run.errorCount} errors${run.errorMessage ? ` (${run.errorMessage})` : ''}` : 'none'}`,
   ].join('\n');

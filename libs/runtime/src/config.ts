@@ -70,19 +70,27 @@ export function parseDuration(text: string): number {
   return ms;
 }
 
-/** A duration such as `7d`, `90m`, `30s`, or a bare number of seconds; in milliseconds. */
-export function durationVar(fallback: string) {
+/**
+ * A duration such as `7d`, `90m`, `30s`, or a bare number of seconds; in milliseconds. With
+ * `allowZero`, `0` (in any unit) is taken too, for settings where it means "never wait".
+ */
+export function durationVar(fallback: string, options: { allowZero?: boolean } = {}) {
+  const zero = /^0+(ms|s|m|h|d)?$/;
   return stringVar(fallback)
     .transform((value) => (/^\d+$/.test(value) ? `${value}s` : value))
-    .refine((value) => {
-      try {
-        parseDuration(value);
-        return true;
-      } catch {
-        return false;
-      }
-    }, 'must be a duration such as 30s, 2m, 24h or 7d')
-    .transform(parseDuration);
+    .refine(
+      (value) => {
+        if (options.allowZero && zero.test(value)) return true;
+        try {
+          parseDuration(value);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      `must be a duration such as ${options.allowZero ? '0, ' : ''}30s, 2m, 24h or 7d`,
+    )
+    .transform((value) => (options.allowZero && zero.test(value) ? 0 : parseDuration(value)));
 }
 
 /** A whole number from `min` to `max`; empty values fall back to the default. */
@@ -129,4 +137,12 @@ export function secretVar({ minLength = 16 }: { minLength?: number } = {}) {
       registerSecret(v);
       return v;
     });
+}
+
+/** `true`/`false` (also `1`/`0`, `yes`/`no`, any letter case); empty values fall back to the default. */
+export function booleanVar(fallback: boolean) {
+  return stringVar(String(fallback))
+    .transform((value) => value.toLowerCase())
+    .refine((value) => ['true', 'false', '1', '0', 'yes', 'no'].includes(value), 'must be true or false')
+    .transform((value) => value === 'true' || value === '1' || value === 'yes');
 }

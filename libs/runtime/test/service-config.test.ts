@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ConfigError, loadServiceConfig, type ServiceName, urlVar } from '../src/index.ts';
+import { ConfigError, durationVar, loadServiceConfig, type ServiceName, urlVar } from '../src/index.ts';
 
 function configError(load: () => unknown): ConfigError {
   try {
@@ -135,5 +135,21 @@ describe('loadServiceConfig', () => {
         'REDIS_URL',
       );
     });
+  });
+});
+
+describe('durationVar', () => {
+  it('reads units and bare seconds, and refuses zero unless it is allowed', () => {
+    const plain = durationVar('2s');
+    expect(plain.parse('250ms')).toBe(250);
+    expect(plain.parse('90')).toBe(90_000);
+    expect(plain.parse('')).toBe(2_000);
+    expect(plain.safeParse('0').success).toBe(false);
+    expect(plain.safeParse('soon').error?.issues[0]?.message).toBe('must be a duration such as 30s, 2m, 24h or 7d');
+    const zeroAllowed = durationVar('2s', { allowZero: true });
+    expect(zeroAllowed.parse('0')).toBe(0);
+    expect(zeroAllowed.parse('0ms')).toBe(0);
+    expect(zeroAllowed.parse('3m')).toBe(180_000);
+    expect(zeroAllowed.safeParse('-1s').error?.issues[0]?.message).toBe('must be a duration such as 0, 30s, 2m, 24h or 7d');
   });
 });

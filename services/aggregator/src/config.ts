@@ -22,6 +22,7 @@ export const aggregatorConfig = z.object({
   AGGREGATOR_MAX_BACKFILL_DAYS: intVar(366, 1, 3660),
   AGGREGATOR_TTL_WARNING: durationVar('24h'),
   AGGREGATOR_TTL_WATCH_INTERVAL: durationVar('5m'),
+  AGGREGATOR_STATUS_MAX_AGE: durationVar('2s', { allowZero: true }),
   AGGREGATOR_DB_SCHEMA: stringVar('aggregator').refine((v) => /^[a-z_][a-z0-9_]{0,62}$/.test(v), 'must be a lower-case SQL name'),
   AGGREGATOR_REDIS_NAMESPACE: stringVar('aggregator').refine((v) => /^[A-Za-z0-9._-]{1,64}$/.test(v), 'must be letters, digits, . _ or -'),
   AGGREGATOR_API_TOKEN: secretVar({ minLength: 16 }),

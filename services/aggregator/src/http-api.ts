@@ -5,16 +5,10 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CounterNotIntegerError, type UsageCounterStore, UsageStoreUnavailableError } from './adapters/usage-counter-store.ts';
 import { type UsageRepository, UsageRepositoryError } from './adapters/usage-repository.ts';
-import {
-  aggregationStatus,
-  STATUS_LIMITS,
-  StatusBusyError,
-  type StatusLimits,
-  type StatusOptions,
-  StatusReader,
-} from './aggregation-status.ts';
+import { aggregationStatus } from './aggregation-status.ts';
 import { calendarDateProblem } from './domain/calendar-date.ts';
 import { parseIncrements, type UsageDateWindow, UsageValidationError } from './domain/usage-increments.ts';
+import type { UsageSurveyor } from './usage-surveyor.ts';
 
 export interface AggregatorApiOptions {
   store: UsageCounterStore;
@@ -23,18 +17,16 @@ export interface AggregatorApiOptions {
   keyTtlSeconds: number;
   /** The dates POST /v1/usage takes. */
   usageWindow: UsageDateWindow;
-  status: Omit<StatusOptions, 'metricTypes'>;
-  statusLimits?: StatusLimits;
+  surveyor: UsageSurveyor;
+  /** How old the survey behind a status may be (0: begun after the request). */
+  statusMaxAgeMs: number;
+  nearTtlMs: number;
   onIncrements(count: number): void;
   /** When set, the /v1 routes need `Authorization: Bearer <token>`. */
   apiToken: string | undefined;
 }
 
 export function aggregatorApi(options: AggregatorApiOptions) {
-  const statusReader = new StatusReader(
-    (date) => aggregationStatus(date, options.store, options.repository, { ...options.status, metricTypes: options.metricTypes }),
-    options.statusLimits ?? STATUS_LIMITS,
-  );
   return (app: FastifyInstance): void => {
     // The /v1 routes live in a plugin of their own, and the token check is its hook: Fastify
     // runs it for every route registered here, whatever spelling of the URL routed the request
@@ -58,7 +50,8 @@ export function aggregatorApi(options: AggregatorApiOptions) {
         const problem = calendarDateProblem(request.params.date);
         if (problem) return reply.code(400).send({ error: `date ${problem}`, field: 'date' });
         try {
-          return reply.send(await statusReader.read(request.params.date));
+          const survey = await options.surveyor.read(options.statusMaxAgeMs);
+          return reply.send(await aggregationStatus(request.params.date, survey, options.repository, options.nearTtlMs));
         } catch (error) {
           return sendError(reply, error);
         }
@@ -84,8 +77,6 @@ function sendError(reply: FastifyReply, error: unknown) {
   if (error instanceof CounterNotIntegerError) return reply.code(409).send({ error: error.message, key: error.key });
   if (error instanceof UsageStoreUnavailableError) return reply.code(503).send({ error: 'Redis unavailable' });
   if (error instanceof UsageRepositoryError) return reply.code(503).send({ error: 'PostgreSQL unavailable' });
-  if (error instanceof StatusBusyError)
-    return reply.code(503).header('retry-after', '1').send({ error: 'too many status requests; retry shortly' });
   throw error;
 }
 

@@ -1,6 +1,6 @@
 // The aggregator's own metrics, beside the messaging metrics every service has.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { TtlSurvey } from './adapters/usage-counter-store.ts';
+import type { SurveyTotals } from './domain/usage-survey.ts';
 
 export class AggregatorMetrics {
   readonly registry = new Registry();
@@ -57,7 +57,7 @@ export class AggregatorMetrics {
     registers: [this.registry],
   });
 
-  surveyed(survey: TtlSurvey, pendingBatches: number): void {
+  surveyed(survey: SurveyTotals, pendingBatches: number): void {
     this.keysWaiting.set(survey.keys);
     this.keysNearTtl.set(survey.nearTtl);
     this.keysWithoutTtl.set(survey.withoutTtl);

@@ -12,9 +12,9 @@ import { aggregateHandler } from './handlers/aggregate.ts';
 import { backfillHandler } from './handlers/backfill.ts';
 import { schedulerTickHandler } from './handlers/scheduler-tick.ts';
 import { aggregatorApi } from './http-api.ts';
-import { KeyTtlWatch } from './key-ttl-watch.ts';
 import { AggregatorMetrics } from './metrics.ts';
 import { aggregatorTopics, requestsTopic } from './topics.ts';
+import { UsageSurveyor } from './usage-surveyor.ts';
 
 const migrationsDirectory = fileURLToPath(new URL('../migrations', import.meta.url));
 const DAY_MS = 86_400_000;
@@ -52,11 +52,12 @@ export const service = defineService({
       reportedErrorLimit: 100,
       batchIdRetentionMs: 30 * DAY_MS,
     });
-    const ttlWatch = new KeyTtlWatch(store, metrics, {
-      intervalMs: config.AGGREGATOR_TTL_WATCH_INTERVAL,
+    const surveyor = new UsageSurveyor(store, {
+      metricTypes: config.AGGREGATOR_METRIC_TYPES,
       nearTtlMs: config.AGGREGATOR_TTL_WARNING,
+      listLimit: 20,
       scanCount: config.AGGREGATOR_SCAN_COUNT,
-      onError: (error) => log.warn('usage key TTL survey failed', { error }),
+      onSurvey: (survey) => metrics.surveyed(survey.totals, survey.pendingBatches),
     });
     // PostgreSQL may be down at start: the service still starts, and each run tries the
     // migrations again before touching anything (and fails, to be retried, until they pass).
@@ -80,7 +81,9 @@ export const service = defineService({
         metricTypes: config.AGGREGATOR_METRIC_TYPES,
         keyTtlSeconds: Math.max(1, Math.ceil(config.AGGREGATOR_KEY_TTL / 1000)),
         usageWindow: { maxAgeMs: config.AGGREGATOR_USAGE_MAX_AGE, maxFutureMs: config.AGGREGATOR_USAGE_MAX_FUTURE },
-        status: { scanCount: config.AGGREGATOR_SCAN_COUNT, nearTtlMs: config.AGGREGATOR_TTL_WARNING, listLimit: 20 },
+        surveyor,
+        statusMaxAgeMs: config.AGGREGATOR_STATUS_MAX_AGE,
+        nearTtlMs: config.AGGREGATOR_TTL_WARNING,
         onIncrements: (count) => metrics.incrementsAccepted.inc(count),
         apiToken: config.AGGREGATOR_API_TOKEN,
       }),
@@ -90,9 +93,9 @@ export const service = defineService({
           () => 'unreachable',
         ),
       }),
-      start: async () => ttlWatch.start(),
+      start: async () => surveyor.start(config.AGGREGATOR_TTL_WATCH_INTERVAL, (error) => log.warn('usage key survey failed', { error })),
       async stop() {
-        ttlWatch.stop();
+        surveyor.stop();
         await Promise.allSettled([store.close(), repository.close()]);
       },
     };

@@ -79,6 +79,8 @@ export class AggregatorBed {
       AGGREGATOR_RETRY_TIERS: '1s',
       // The tests' dates lie in the years 3000 to 8999 (uniqueDate), so that no two tests share one.
       AGGREGATOR_USAGE_MAX_FUTURE: '2700000d',
+      // A test reads the status of what it has just written: each status a survey of its own.
+      AGGREGATOR_STATUS_MAX_AGE: '0',
       ...this.env,
       ...env,
     });

@@ -13,12 +13,6 @@ export interface CounterState {
   ttlMs: number;
 }
 
-export interface TtlSurvey {
-  keys: number;
-  nearTtl: number;
-  withoutTtl: number;
-}
-
 export interface UsageCounterStore {
   /** INCRBY every counter and reset its TTL, all or nothing. */
   increment(increments: readonly UsageIncrement[], ttlSeconds: number): Promise<void>;
@@ -34,10 +28,8 @@ export interface UsageCounterStore {
   readPendingBatch(batchId: string): Promise<[string, string][]>;
   /** Forgets a batch once PostgreSQL holds it. */
   finishPendingBatch(batchId: string): Promise<void>;
-  /** The counters matching `pattern` with their values and TTLs, for status. */
+  /** The counters matching `pattern` with their values and TTLs, one SCAN page at a time. */
   inspectCounters(pattern: string, count: number): AsyncIterable<CounterState[]>;
-  /** How many keys matching `pattern` expire within `nearMs`, or never. */
-  surveyTtl(pattern: string, count: number, nearMs: number): Promise<TtlSurvey>;
   close(): Promise<void>;
 }
 
@@ -248,25 +240,6 @@ export class RedisUsageCounterStore implements UsageCounterStore {
       });
       yield states;
     }
-  }
-
-  async surveyTtl(pattern: string, count: number, nearMs: number): Promise<TtlSurvey> {
-    const survey: TtlSurvey = { keys: 0, nearTtl: 0, withoutTtl: 0 };
-    for await (const keys of this.scanKeys(pattern, count)) {
-      const pipeline = this.redis.pipeline();
-      for (const key of keys) pipeline.pttl(key);
-      const replies = (await pipeline.exec().catch((error: unknown) => {
-        throw unavailable(error);
-      })) as [Error | null, unknown][];
-      for (const [, reply] of replies) {
-        const ttlMs = Number(reply);
-        if (ttlMs === -2) continue;
-        survey.keys += 1;
-        if (ttlMs === -1) survey.withoutTtl += 1;
-        else if (ttlMs < nearMs) survey.nearTtl += 1;
-      }
-    }
-    return survey;
   }
 
   async close(): Promise<void> {
