@@ -18,5 +18,21 @@ export { type AggregationFailed, aggregationFailed } from './events/aggregation-
 export { type AggregationRequested, aggregationRequested } from './events/aggregation-requested.ts';
 export { type BackfillRequested, backfillRequested } from './events/backfill-requested.ts';
 export { type JobFailed, jobFailed } from './events/job-failed.ts';
+export {
+  type MeteredDimension,
+  type MeteringContractFailed,
+  type MeteringContractSent,
+  type MeteringMonthCompleted,
+  type MeteringWarning,
+  meteringContractFailed,
+  meteringContractSent,
+  meteringMonthCompleted,
+} from './events/metering-outcomes.ts';
+export {
+  type MeteringContractRequested,
+  type MeteringPlanMonthRequested,
+  meteringContractRequested,
+  meteringPlanMonthRequested,
+} from './events/metering-requests.ts';
 export { type SchedulerTick, schedulerTick } from './events/scheduler-tick.ts';
 export { type PayloadProblem, payloadProblems } from './payload-problems.ts';

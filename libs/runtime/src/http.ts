@@ -1,7 +1,8 @@
 // Every service's HTTP server: liveness, readiness and metrics, plus the service's own routes.
 // Fastify's logger stays off; failures are logged through the service's Logger, in its format.
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { Logger } from './logger.ts';
 
@@ -103,4 +104,27 @@ function reachableUrl(address: AddressInfo): string {
   // A server listening on every interface is reached through loopback.
   const host = address.address === '0.0.0.0' ? '127.0.0.1' : address.address === '::' ? '::1' : address.address;
   return `http://${address.family === 'IPv6' ? `[${host}]` : host}:${address.port}`;
+}
+
+/** True when `header` is `Bearer <apiToken>`; compared in constant time, so the answer's timing says nothing of the token. */
+export function bearerTokenMatches(header: string | undefined, apiToken: string): boolean {
+  const given = header?.startsWith('Bearer ') ? header.slice('Bearer '.length) : '';
+  return timingSafeEqual(sha256(given), sha256(apiToken));
+}
+
+/**
+ * An `onRequest` hook answering 401 unless the request carries `Authorization: Bearer <apiToken>`.
+ * Added to a Fastify plugin, it guards every route registered in it, whatever spelling of the
+ * URL routed the request, and no route outside it.
+ */
+export function bearerTokenCheck(apiToken: string) {
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    if (!bearerTokenMatches(request.headers.authorization, apiToken)) {
+      return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'missing or wrong bearer token' });
+    }
+  };
+}
+
+function sha256(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
 }

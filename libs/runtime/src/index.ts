@@ -1,4 +1,5 @@
 export {
+  booleanVar,
   ConfigError,
   delayListVar,
   durationVar,
@@ -13,8 +14,9 @@ export {
   stringVar,
   urlVar,
 } from './config.ts';
+export { Decimal, DecimalError, DecimalSum } from './decimal.ts';
 export { DeferError, FatalError, RetryableError } from './errors.ts';
-export { type HttpServer, type HttpServerOptions, type Readiness, startHttpServer } from './http.ts';
+export { bearerTokenCheck, bearerTokenMatches, type HttpServer, type HttpServerOptions, type Readiness, startHttpServer } from './http.ts';
 export {
   type Infrastructure,
   type InfrastructureName,
@@ -25,6 +27,7 @@ export {
   LOCAL_CREDENTIALS,
   loadInfrastructure,
 } from './infrastructure.ts';
+export { type JsonPath, JsonStreamError, type JsonStreamOptions, type JsonStreamValue, streamJson } from './json-stream.ts';
 export { ensureLocalApiToken, localApiTokenFile, readLocalApiToken } from './local-api-token.ts';
 export { createLogger, type LogFields, type Logger, type LoggerOptions, type LogLevel, logLevels } from './logger.ts';
 export { createMessagingMetrics, type MessageOutcome, type MessagingMetrics } from './metrics.ts';
@@ -35,9 +38,12 @@ export {
   migrate,
   type PostgresPoolOptions,
   readMigrations,
+  ServiceDatabase,
+  type ServiceDatabaseOptions,
   withTransaction,
 } from './postgres.ts';
 export { describeError, REDACTED, redact, registerSecret, SECRET_NAME } from './redaction.ts';
+export { createS3Client } from './s3.ts';
 export { loadServiceConfig, type ServiceConfig, type ServiceConfigOptions, type ServiceName, serviceHttpPorts } from './service-config.ts';
 export {
   type PerformedSideEffect,

@@ -128,3 +128,52 @@ export async function migrate(pool: pg.Pool, schema: string, migrations: readonl
     return applied;
   });
 }
+
+export interface ServiceDatabaseOptions extends PostgresPoolOptions {
+  /** The service's schema, where its migrations create its tables. */
+  schema: string;
+  migrations: readonly Migration[];
+  onMigrated?: (applied: string[]) => void;
+}
+
+/**
+ * A service's PostgreSQL: its pool, and its migrations applied once before first use. A
+ * PostgreSQL down at start does not stop the service: `ready()` fails, and tries the
+ * migrations again on its next call.
+ */
+export class ServiceDatabase {
+  readonly pool: pg.Pool;
+  readonly schema: string;
+  private migrated: Promise<void> | undefined;
+
+  constructor(private readonly options: ServiceDatabaseOptions) {
+    this.pool = createPostgresPool(options);
+    this.schema = options.schema;
+  }
+
+  /** `name` qualified by the service's schema, quoted: for SQL text. */
+  table(name: string): string {
+    return `${pg.escapeIdentifier(this.schema)}.${pg.escapeIdentifier(name)}`;
+  }
+
+  ready(): Promise<void> {
+    this.migrated ??= migrate(this.pool, this.schema, this.options.migrations).then(
+      (applied) => this.options.onMigrated?.(applied),
+      (error: unknown) => {
+        this.migrated = undefined;
+        throw error;
+      },
+    );
+    return this.migrated;
+  }
+
+  /** Resolves while PostgreSQL answers, asked anew on every call: for /readyz. */
+  async check(): Promise<void> {
+    await this.ready();
+    await this.pool.query('SELECT 1');
+  }
+
+  close(): Promise<void> {
+    return this.pool.end();
+  }
+}

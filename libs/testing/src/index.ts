@@ -1,3 +1,4 @@
+export { type ClazarStandIn, type ClazarStandInOptions, type ClazarUsage, startClazarStandIn } from './clazar-stand-in.ts';
 export { freePort } from './free-port.ts';
 export {
   type Fault,
@@ -10,6 +11,14 @@ export {
   type StandInRequest,
   startHttpStandIn,
 } from './http-stand-in.ts';
+export {
+  EventTap,
+  type ReadEvent,
+  type ServiceProcess,
+  type StartedServiceProcess,
+  spawnServiceProcess,
+  startServiceProcess,
+} from './service-process.ts';
 export { eventually, stack, uniqueName } from './stack.ts';
 export { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';
 export { ThrowawayKafka } from './throwaway-kafka.ts';

@@ -1,8 +1,8 @@
 // The aggregator's HTTP API beside /healthz, /readyz and /metrics:
 //   POST /v1/usage               count usage (one increment or an array), straight into Redis
 //   GET  /v1/aggregations/:date  what waits in Redis for a date, what PostgreSQL holds, the last run
-import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { bearerTokenCheck } from '@tickflow/runtime';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { CounterNotIntegerError, type UsageCounterStore, UsageStoreUnavailableError } from './adapters/usage-counter-store.ts';
 import { type UsageRepository, UsageRepositoryError } from './adapters/usage-repository.ts';
 import { aggregationStatus } from './aggregation-status.ts';
@@ -60,26 +60,10 @@ export function aggregatorApi(options: AggregatorApiOptions) {
   };
 }
 
-function bearerTokenCheck(apiToken: string) {
-  const expected = digest(apiToken);
-  return async (request: FastifyRequest, reply: FastifyReply) => {
-    const header = request.headers.authorization ?? '';
-    const token = header.startsWith('Bearer ') ? header.slice('Bearer '.length) : '';
-    // Digests of equal length, compared in constant time: the answer's timing says nothing about the token.
-    if (!timingSafeEqual(digest(token), expected)) {
-      return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'missing or wrong bearer token' });
-    }
-  };
-}
-
 function sendError(reply: FastifyReply, error: unknown) {
   if (error instanceof UsageValidationError) return reply.code(400).send({ error: error.message, field: error.field });
   if (error instanceof CounterNotIntegerError) return reply.code(409).send({ error: error.message, key: error.key });
   if (error instanceof UsageStoreUnavailableError) return reply.code(503).send({ error: 'Redis unavailable' });
   if (error instanceof UsageRepositoryError) return reply.code(503).send({ error: 'PostgreSQL unavailable' });
   throw error;
-}
-
-function digest(text: string): Buffer {
-  return createHash('sha256').update(text).digest();
 }

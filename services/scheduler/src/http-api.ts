@@ -1,5 +1,5 @@
 // GET /schedules and POST /schedules/:name/trigger.
-import { timingSafeEqual } from 'node:crypto';
+import { bearerTokenMatches } from '@tickflow/runtime';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { SentTick } from './adapters/tick-publisher.ts';
@@ -41,7 +41,7 @@ export function schedulerApi(options: SchedulerApiOptions) {
 
     app.post<{ Params: { name: string } }>('/schedules/:name/trigger', async (request, reply) => {
       if (!options.apiToken) return reply.code(403).send({ error: 'manual triggers are disabled: SCHEDULER_API_TOKEN is not set' });
-      if (!bearerMatches(request.headers.authorization, options.apiToken)) {
+      if (!bearerTokenMatches(request.headers.authorization, options.apiToken)) {
         return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'a valid bearer token is required' });
       }
       const schedule = options.schedules.find((s) => s.name === request.params.name);
@@ -55,10 +55,4 @@ export function schedulerApi(options: SchedulerApiOptions) {
       return reply.code(202).send(sent);
     });
   };
-}
-
-function bearerMatches(header: string | undefined, token: string): boolean {
-  const given = Buffer.from(/^Bearer (.+)$/.exec(header ?? '')?.[1] ?? '');
-  const expected = Buffer.from(token);
-  return given.length === expected.length && timingSafeEqual(given, expected);
 }

@@ -1,0 +1,137 @@
+// Exact decimal numbers for money and metered quantities. Binary floats cannot hold 0.1, and
+// their sums depend on the order of the terms: billing on them under-bills by a unit on some
+// contracts. A Decimal is an integer (bigint) of units and a scale (digits after the point):
+// sums and products are exact, whatever their size or order; only an explicit truncation
+// turns one into an integer.
+
+const DECIMAL_TEXT = /^([+-]?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/;
+const DECIMAL_TEXT_NO_LEADING_DIGIT = /^([+-]?)()\.(\d+)(?:[eE]([+-]?\d+))?$/;
+/** Exponents beyond this are refused: `1e999999999` would be a billion digits. */
+const MAX_EXPONENT = 1000;
+const TEN = 10n;
+
+export class DecimalError extends Error {
+  override name = 'DecimalError';
+}
+
+export class Decimal {
+  static readonly ZERO = new Decimal(0n, 0);
+
+  /** value = units / 10^scale; scale >= 0. */
+  private constructor(
+    readonly units: bigint,
+    readonly scale: number,
+  ) {}
+
+  /** units / 10^scale. */
+  static of(units: bigint, scale: number): Decimal {
+    if (!Number.isInteger(scale) || scale < 0) throw new DecimalError(`scale ${scale} is not a non-negative integer`);
+    return new Decimal(units, scale).normalized();
+  }
+
+  /**
+   * Reads a decimal as JSON writes a number (`12`, `-0.5`, `1.5e-7`), or a bigint or a safe
+   * integer. Anything else — `NaN`, `Infinity`, `0x10`, `1,5`, an empty string — is refused with
+   * the text named.
+   */
+  static parse(text: string | number | bigint): Decimal {
+    if (typeof text === 'bigint') return new Decimal(text, 0);
+    if (typeof text === 'number') {
+      if (!Number.isSafeInteger(text)) throw new DecimalError(`${text} is not a safe integer: pass decimals as text`);
+      return new Decimal(BigInt(text), 0);
+    }
+    const match = DECIMAL_TEXT.exec(text) ?? DECIMAL_TEXT_NO_LEADING_DIGIT.exec(text);
+    if (match === null) throw new DecimalError(`'${text.length > 40 ? `${text.slice(0, 40)}…` : text}' is not a decimal number`);
+    const [, sign = '', whole = '', fraction = '', exponentText] = match;
+    const exponent = exponentText === undefined ? 0 : Number(exponentText);
+    if (Math.abs(exponent) > MAX_EXPONENT) throw new DecimalError(`'${text}' has an exponent beyond ±${MAX_EXPONENT}`);
+    let units = BigInt(`${sign === '-' ? '-' : ''}${whole}${fraction}` || '0');
+    let scale = fraction.length - exponent;
+    if (scale < 0) {
+      units *= TEN ** BigInt(-scale);
+      scale = 0;
+    }
+    return new Decimal(units, scale).normalized();
+  }
+
+  /** Units at `scale` (>= this.scale), for adding to another of that scale. */
+  unitsAt(scale: number): bigint {
+    return scale === this.scale ? this.units : this.units * TEN ** BigInt(scale - this.scale);
+  }
+
+  add(other: Decimal): Decimal {
+    const scale = Math.max(this.scale, other.scale);
+    return new Decimal(this.unitsAt(scale) + other.unitsAt(scale), scale).normalized();
+  }
+
+  sub(other: Decimal): Decimal {
+    return this.add(other.negated());
+  }
+
+  mul(other: Decimal): Decimal {
+    return new Decimal(this.units * other.units, this.scale + other.scale).normalized();
+  }
+
+  negated(): Decimal {
+    return new Decimal(-this.units, this.scale);
+  }
+
+  sign(): -1 | 0 | 1 {
+    return this.units === 0n ? 0 : this.units < 0n ? -1 : 1;
+  }
+
+  compare(other: Decimal): -1 | 0 | 1 {
+    return this.sub(other).sign();
+  }
+
+  /** The integer part, toward zero: 2.9 → 2, -2.9 → -2. */
+  truncated(): bigint {
+    return this.scale === 0 ? this.units : this.units / TEN ** BigInt(this.scale);
+  }
+
+  /** Plain notation, never an exponent: `0.000001`, `-12.5`, `370`. */
+  toString(): string {
+    if (this.scale === 0) return this.units.toString();
+    const negative = this.units < 0n;
+    const digits = (negative ? -this.units : this.units).toString().padStart(this.scale + 1, '0');
+    const point = digits.length - this.scale;
+    return `${negative ? '-' : ''}${digits.slice(0, point)}.${digits.slice(point)}`;
+  }
+
+  toJSON(): string {
+    return this.toString();
+  }
+
+  /** Drops trailing zeros of the fraction, so equal values print alike and scales stay small. */
+  private normalized(): Decimal {
+    if (this.scale === 0) return this;
+    if (this.units === 0n) return Decimal.ZERO;
+    let { units, scale } = this;
+    while (scale > 0 && units % TEN === 0n) {
+      units /= TEN;
+      scale -= 1;
+    }
+    return scale === this.scale ? this : new Decimal(units, scale);
+  }
+}
+
+/**
+ * A running sum, for millions of terms: keeps one bigint at the largest scale seen instead of
+ * a new Decimal per term.
+ */
+export class DecimalSum {
+  private units = 0n;
+  private scale = 0;
+
+  add(term: Decimal): void {
+    if (term.scale > this.scale) {
+      this.units *= TEN ** BigInt(term.scale - this.scale);
+      this.scale = term.scale;
+    }
+    this.units += term.unitsAt(this.scale);
+  }
+
+  value(): Decimal {
+    return Decimal.of(this.units, this.scale);
+  }
+}

@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import { type JsonPath, JsonStreamError, streamJson } from '../src/json-stream.ts';
+
+async function* chunksOf(text: string, size: number): AsyncGenerator<Uint8Array> {
+  const bytes = new TextEncoder().encode(text);
+  for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
+}
+
+async function collect(text: string, select: (path: JsonPath) => boolean, size = 7, numbersAsText = true) {
+  const found: { path: JsonPath; value: unknown }[] = [];
+  for await (const item of streamJson(chunksOf(text, size), { select, numbersAsText, source: 'doc.json' })) found.push(item);
+  return found;
+}
+
+const items = (path: JsonPath) => path.length === 1;
+
+describe('streamJson', () => {
+  it('yields the items of a top-level array, numbers as their exact text, at any chunk size', async () => {
+    const doc = ' [ {"a": 0.1, "b": [1, -2.5e3], "s": "x\\"]}{ 9"}, {"a": 12345678901234567890.5}, "é😀", null, true ] ';
+    for (const size of [1, 2, 3, 7, 64, 4096]) {
+      const found = await collect(doc, items, size);
+      expect(found.map((f) => f.value)).toEqual([
+        { a: '0.1', b: ['1', '-2.5e3'], s: 'x"]}{ 9' },
+        { a: '12345678901234567890.5' },
+        'é😀',
+        null,
+        true,
+      ]);
+      expect(found.map((f) => f.path)).toEqual([[0], [1], [2], [3], [4]]);
+    }
+  });
+
+  it('gives numbers as numbers when asked', async () => {
+    const found = await collect('[{"a": 1.5}]', items, 3, false);
+    expect(found[0]?.value).toEqual({ a: 1.5 });
+  });
+
+  it('selects members deep inside objects by path, skipping the rest', async () => {
+    const doc = JSON.stringify({
+      formatVersion: 'v1.0',
+      products: { SKU1: { sku: 'SKU1', attributes: { vcpu: '2' } }, SKU2: { sku: 'SKU2' } },
+      terms: { OnDemand: { SKU1: { x: { priceDimensions: {} } } } },
+    });
+    const found = await collect(
+      doc,
+      (p) => (p[0] === 'products' && p.length === 2) || (p[0] === 'terms' && p.length === 3) || p[0] === 'formatVersion',
+    );
+    expect(found).toEqual([
+      { path: ['formatVersion'], value: 'v1.0' },
+      { path: ['products', 'SKU1'], value: { sku: 'SKU1', attributes: { vcpu: '2' } } },
+      { path: ['products', 'SKU2'], value: { sku: 'SKU2' } },
+      { path: ['terms', 'OnDemand', 'SKU1'], value: { x: { priceDimensions: {} } } },
+    ]);
+  });
+
+  it('fails on malformed JSON anywhere, naming the source and the character', async () => {
+    const bad = [
+      '[{"a": 1}, {"a": 2]',
+      '[{"a": 1} {"a": 2}]',
+      '[{"a": 1},]',
+      '[{"a": 01}]',
+      '[{"a": 1.2.3}]',
+      '[{"a": 1}] x',
+      '[{"a": 1}',
+      '{"a" 1}',
+      '[tru]',
+      '["unterminated',
+      '',
+    ];
+    for (const doc of bad) {
+      await expect(collect(doc, items), doc).rejects.toThrow(JsonStreamError);
+      await expect(
+        collect(doc, () => false),
+        doc,
+      ).rejects.toThrow(/doc\.json: .* at character \d+/);
+    }
+  });
+
+  it('refuses a selected value longer than its bound instead of holding it', async () => {
+    const doc = `[${JSON.stringify({ big: 'x'.repeat(10_000) })}]`;
+    const stream = streamJson(chunksOf(doc, 100), { select: items, maxValueChars: 1000, source: 'big.json' });
+    await expect(
+      (async () => {
+        for await (const _ of stream) {
+          /* drain */
+        }
+      })(),
+    ).rejects.toThrow(/longer than 1000 characters/);
+  });
+
+  it('fails a document of another kind than the one required', async () => {
+    for (const doc of ['{"a": 1}', '"text"', '12']) {
+      const stream = streamJson(chunksOf(doc, 3), { select: items, root: 'array', source: 'root.json' });
+      await expect(
+        (async () => {
+          for await (const _ of stream) {
+            /* drain */
+          }
+        })(),
+        doc,
+      ).rejects.toThrow(/root\.json: the document is not a JSON array at character 0/);
+    }
+  });
+
+  it('refuses bytes that are not UTF-8', async () => {
+    async function* bytes() {
+      yield new Uint8Array([0x5b, 0x22, 0xff, 0x22, 0x5d]);
+    }
+    const stream = streamJson(bytes(), { select: items, source: 'bin.json' });
+    await expect(
+      (async () => {
+        for await (const _ of stream) {
+          /* drain */
+        }
+      })(),
+    ).rejects.toThrow(/not valid UTF-8/);
+  });
+});
