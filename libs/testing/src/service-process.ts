@@ -46,18 +46,26 @@ export function spawnServiceProcess(main: string, env: Record<string, string>): 
  */
 export async function startServiceProcess(main: string, env: Record<string, string>, timeoutMs = 75_000): Promise<StartedServiceProcess> {
   const spawned = spawnServiceProcess(main, env);
-  const url = await eventually(
+  // A process that exits (a refused config, a crash) fails the start at once, not at the timeout.
+  const stopped = new AbortController();
+  const exitedEarly = spawned.exited.then((code) => {
+    if (!stopped.signal.aborted) throw new Error(`${main} exited with ${code} before it started`);
+    return '';
+  });
+  const started = eventually(
     `${main} to start`,
     async () => {
-      if (spawned.child.exitCode !== null) throw new Error(`it exited with ${spawned.child.exitCode}`);
       const line = spawned.logged('started')[0];
       return line ? String(line.url) : undefined;
     },
     timeoutMs,
-  ).catch((error: Error) => {
-    spawned.child.kill('SIGKILL');
-    throw new Error(`${error.message}\n${spawned.output.join('')}`);
-  });
+  );
+  const url = await Promise.race([started, exitedEarly])
+    .catch((error: Error) => {
+      spawned.child.kill('SIGKILL');
+      throw new Error(`${error.message}\n${spawned.output.join('')}`);
+    })
+    .finally(() => stopped.abort());
   return { ...spawned, url };
 }
 

@@ -71,16 +71,14 @@ describe('metering', () => {
       recordsSkipped: 2,
       dryRun: false,
     });
-    const accepted = bed.clazar
-      .accepted()
-      .map(({ contract_id, dimension, quantity, start_time, end_time, cloud }) => ({
-        contract_id,
-        dimension,
-        quantity,
-        start_time,
-        end_time,
-        cloud,
-      }));
+    const accepted = bed.clazar.accepted().map(({ contract_id, dimension, quantity, start_time, end_time, cloud }) => ({
+      contract_id,
+      dimension,
+      quantity,
+      start_time,
+      end_time,
+      cloud,
+    }));
     const window = { start_time: '2026-09-01T00:00:00Z', end_time: '2026-09-30T23:59:59Z', cloud: 'aws' };
     expect(accepted.sort((a, b) => `${a.contract_id}${a.dimension}`.localeCompare(`${b.contract_id}${b.dimension}`))).toEqual([
       { contract_id: 'c1', dimension: 'cost_cents', quantity: '481', ...window },
