@@ -1,5 +1,5 @@
 // The CLI reaches the same infrastructure as the services, from the same variables, plus
-// the scheduler's and the aggregator's HTTP APIs. The token is a secret: it is passed on, never printed.
+// the HTTP APIs of the scheduler, the aggregator and metering. The token is a secret: it is passed on, never printed.
 import { type Infrastructure, loadConfig, loadInfrastructure, readLocalApiToken, secretVar, urlVar } from '@tickflow/runtime';
 import { z } from 'zod';
 
@@ -13,28 +13,34 @@ export interface CliConfig {
   schedulerApiToken: string | undefined;
   aggregatorUrl: string;
   aggregatorApiToken: string | undefined;
+  meteringUrl: string;
+  meteringApiToken: string | undefined;
 }
 
-const schedulerSchema = z.object({
+const servicesSchema = z.object({
   SCHEDULER_URL: urlVar(['http', 'https'], 'http://127.0.0.1:7000'),
   SCHEDULER_API_TOKEN: secretVar({ minLength: 1 }),
   AGGREGATOR_URL: urlVar(['http', 'https'], 'http://127.0.0.1:7002'),
   AGGREGATOR_API_TOKEN: secretVar({ minLength: 1 }),
+  METERING_URL: urlVar(['http', 'https'], 'http://127.0.0.1:7001'),
+  METERING_API_TOKEN: secretVar({ minLength: 1 }),
 });
 
 export function loadCliConfig(env: Record<string, string | undefined> = process.env): CliConfig {
   const infrastructure = loadInfrastructure(env);
-  const scheduler = loadConfig(schedulerSchema, env);
+  const services = loadConfig(servicesSchema, env);
   return {
     kafkaBrokers: infrastructure.kafkaBrokers,
     kafkaSecurity: infrastructure.kafkaSecurity,
     kafkaReplication: infrastructure.kafkaReplication,
     schemaRegistryUrl: infrastructure.schemaRegistryUrl,
     schemaRegistryAuth: infrastructure.schemaRegistryAuth,
-    schedulerUrl: scheduler.SCHEDULER_URL.replace(/\/+$/, ''),
+    schedulerUrl: services.SCHEDULER_URL.replace(/\/+$/, ''),
     // Unset, the token `npm start` made for the local services (.stack/api-token), if any.
-    schedulerApiToken: scheduler.SCHEDULER_API_TOKEN || readLocalApiToken(env),
-    aggregatorUrl: scheduler.AGGREGATOR_URL.replace(/\/+$/, ''),
-    aggregatorApiToken: scheduler.AGGREGATOR_API_TOKEN || readLocalApiToken(env),
+    schedulerApiToken: services.SCHEDULER_API_TOKEN || readLocalApiToken(env),
+    aggregatorUrl: services.AGGREGATOR_URL.replace(/\/+$/, ''),
+    aggregatorApiToken: services.AGGREGATOR_API_TOKEN || readLocalApiToken(env),
+    meteringUrl: services.METERING_URL.replace(/\/+$/, ''),
+    meteringApiToken: services.METERING_API_TOKEN || readLocalApiToken(env),
   };
 }

@@ -30,7 +30,7 @@ const examples = (...lines: string[]) => `\n${lines.length > 1 ? 'Examples' : 'E
 
 export function buildProgram(streams: CliStreams, run: (json: boolean | undefined, command: Run) => Promise<void>): Command {
   const program = new Command('tickflow')
-    .description('operate tickflow: events, schedules, aggregations, dead letters, consumer offsets and lag, topics')
+    .description('operate tickflow: events, schedules, aggregations, metering, dead letters, consumer offsets and lag, topics')
     // Set before the commands are added: subcommands inherit these.
     .exitOverride()
     .configureOutput({ writeOut: (text) => streams.stdout.write(text), writeErr: (text) => streams.stderr.write(text) })
@@ -89,6 +89,36 @@ export function buildProgram(streams: CliStreams, run: (json: boolean | undefine
     .action((date: string, options: { json?: boolean }) =>
       run(options.json, async (context, output) =>
         (await import('./commands/aggregations.ts')).aggregationStatusCommand(context, output, date),
+      ),
+    );
+
+  const metering = program.command('metering').description("metering's months and their contracts (METERING_URL)");
+  metering
+    .command('status')
+    .description("a month's files, records and each contract's bill and outcome; every plan, or one")
+    .argument('<month>', 'the month, YYYY-MM')
+    .option('--plan <plan>', 'one plan, service:environment:plan')
+    .option('--json', 'print the result as JSON')
+    .addHelpText('after', examples('tickflow metering status 2026-10', 'tickflow metering status --plan demo:local:plan-1 2026-10'))
+    .action((month: string, options: { plan?: string; json?: boolean }) =>
+      run(options.json, async (context, output) =>
+        (await import('./commands/metering.ts')).meteringStatusCommand(context, output, month, options),
+      ),
+    );
+  metering
+    .command('retry')
+    .description('re-send the contracts of a month that are in error (or one), past the retry limit too')
+    .argument('<plan>', 'the plan, service:environment:plan')
+    .argument('<month>', 'the month, YYYY-MM')
+    .option('--contract <id>', 'only this contract')
+    .option('--json', 'print the result as JSON')
+    .addHelpText(
+      'after',
+      examples('tickflow metering retry demo:local:plan-1 2026-10', 'tickflow metering retry demo:local:plan-1 2026-10 --contract c-7'),
+    )
+    .action((plan: string, month: string, options: { contract?: string; json?: boolean }) =>
+      run(options.json, async (context, output) =>
+        (await import('./commands/metering.ts')).meteringRetryCommand(context, output, plan, month, options),
       ),
     );
 

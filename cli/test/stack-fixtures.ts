@@ -1,42 +1,11 @@
 // What the CLI tests share: the CLI run as a real process, and raw access to the real
 // Kafka to set up topics and check what the CLI wrote, independently of the CLI's own code.
-import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { readRecords as readTopic, stack, type ReadRecord as TestingRecord } from '@tickflow/testing';
 import { Kafka, logLevel } from 'kafkajs';
 
-const exec = promisify(execFile);
-export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+export { type CliRun, repoRoot, tickflow, tickflowJson } from '@tickflow/testing';
 export const mainScript = fileURLToPath(new URL('../src/main.ts', import.meta.url));
-
-export interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `tickflow args…` as its own process from the repository root. */
-export async function tickflow(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, ['--import', 'tsx', mainScript, ...args], {
-      cwd: repoRoot,
-      env: { ...process.env, ...env },
-      timeout: 60_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
-
-/** The parsed `--json` output of a run that must succeed. */
-export async function tickflowJson<T>(args: string[], env: Record<string, string> = {}): Promise<T> {
-  const run = await tickflow([...args, '--json'], env);
-  if (run.code !== 0) throw new Error(`tickflow ${args.join(' ')} exited ${run.code}: ${run.stderr}`);
-  return JSON.parse(run.stdout) as T;
-}
 
 /** A stack trace in the CLI's output: never wanted for a failure the CLI expects. */
 export const STACK_TRACE = /^\s+at .+[:(]/m;

@@ -1,7 +1,8 @@
 // `tickflow aggregations status <date>`: the aggregator's view of a date (services/aggregator).
 import type { CliContext } from '../cli-context.ts';
-import { CommandError, UsageError } from '../cli-errors.ts';
+import { UsageError } from '../cli-errors.ts';
 import type { Output } from '../output.ts';
+import { callServiceApi } from '../service-api.ts';
 
 interface AggregationStatus {
   date: string;
@@ -26,21 +27,16 @@ interface AggregationStatus {
 
 export async function aggregationStatusCommand(context: CliContext, output: Output, date: string): Promise<void> {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) throw new UsageError(`date '${date}' is not YYYY-MM-DD`);
-  const { aggregatorUrl: baseUrl, aggregatorApiToken: token } = context.config();
-  let response: Response;
-  try {
-    response = await fetch(`${baseUrl}/v1/aggregations/${date}`, {
-      headers: token ? { authorization: `Bearer ${token}` } : {},
-      signal: AbortSignal.timeout(10_000),
-    });
-  } catch (error) {
-    throw new CommandError(`cannot reach the aggregator at ${baseUrl} (AGGREGATOR_URL): ${(error as Error).message}`);
-  }
-  if (!response.ok) {
-    const reply = (await response.json().catch(() => ({}))) as { error?: string };
-    throw new CommandError(`the aggregator answered ${response.status}: ${reply.error ?? response.statusText}`);
-  }
-  output.result((await response.json()) as AggregationStatus, render);
+  const { aggregatorUrl, aggregatorApiToken } = context.config();
+  const api = {
+    name: 'the aggregator',
+    baseUrl: aggregatorUrl,
+    urlVar: 'AGGREGATOR_URL',
+    tokenVar: 'AGGREGATOR_API_TOKEN',
+    token: aggregatorApiToken,
+  };
+  const status = await callServiceApi<AggregationStatus>(api, 'GET', `/v1/aggregations/${date}`);
+  output.result(status, render);
 }
 
 function render(s: AggregationStatus): string {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ensureLocalApiToken } from '@tickflow/runtime';
 import { InstallError } from './installers.ts';
+import { clazarStandInScript, prepareLocalMetering } from './local-metering.ts';
 import { SERVICE_NODE_FLAGS } from './node-flags.ts';
 import { repoRoot } from './paths.ts';
 import { StackError, status, up } from './stack.ts';
@@ -25,8 +26,7 @@ function existingServices(): string[] {
  * allowed) and one random API token for all of them, kept in .stack/ for the CLI. A token
  * set in the environment wins.
  */
-function localEnv(): NodeJS.ProcessEnv {
-  const token = ensureLocalApiToken();
+function localEnv(token: string): NodeJS.ProcessEnv {
   const tokens = Object.fromEntries(
     ['SCHEDULER', 'METERING', 'AGGREGATOR', 'PRICING', 'POD_RETRY', 'REPORTING'].map((s) => [
       `${s}_API_TOKEN`,
@@ -36,8 +36,8 @@ function localEnv(): NodeJS.ProcessEnv {
   return { ...process.env, TICKFLOW_ENV: 'local', ...tokens };
 }
 
-function run(name: string, width: number, env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, '--import', 'tsx', join(servicesDir, name, 'src', 'main.ts')], {
+function run(name: string, script: string, width: number, env: NodeJS.ProcessEnv): ChildProcess {
+  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, '--import', 'tsx', script], {
     cwd: repoRoot,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -59,10 +59,20 @@ async function main(): Promise<number> {
     console.log('No service has been built yet; the stack is up and stays up (`npm run stack:down` stops it).');
     return 0;
   }
-  const width = Math.max(...services.map((s) => s.length));
-  const env = localEnv();
+  const token = ensureLocalApiToken();
+  let env = localEnv(token);
+  const processes = services.map((name) => ({ name, script: join(servicesDir, name, 'src', 'main.ts') }));
+  if (services.includes('metering')) {
+    const metering = await prepareLocalMetering(env, token);
+    env = metering.env;
+    if (metering.standIn) {
+      processes.unshift({ name: 'clazar', script: clazarStandInScript });
+      console.log(`stack | metering sends to the Clazar stand-in at ${env.CLAZAR_API_URL} (set CLAZAR_API_URL for a real one)`);
+    }
+  }
+  const width = Math.max(...processes.map((p) => p.name.length));
   console.log('stack | services run with TICKFLOW_ENV=local and the API token in .stack/api-token (the CLI reads it there)');
-  const children = services.map((name) => run(name, width, env));
+  const children = processes.map((p) => run(p.name, p.script, width, env));
   const stop = () => {
     for (const child of children) child.kill('SIGTERM');
   };

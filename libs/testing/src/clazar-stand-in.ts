@@ -28,6 +28,8 @@ export interface ClazarStandInOptions {
   /** Delay of every /metering/ reply, as a real API's latency. */
   replyDelayMs?: number;
   port?: number;
+  /** Told of each usage record accepted: what `npm start` prints. */
+  onAccepted?(usage: ClazarUsage): void;
 }
 
 export interface ClazarStandIn {
@@ -107,6 +109,7 @@ export async function startClazarStandIn(options: ClazarStandInOptions): Promise
       const usage: ClazarUsage = { id: randomUUID(), ...(echo(record) as Omit<ClazarUsage, 'id'>) };
       byHour.set(hour, usage);
       accepted.push(usage);
+      options.onAccepted?.(usage);
       return { ...usage, status: 'success' };
     });
     return { status: 200, body: { results } };

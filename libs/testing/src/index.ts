@@ -1,4 +1,5 @@
 export { type ClazarStandIn, type ClazarStandInOptions, type ClazarUsage, startClazarStandIn } from './clazar-stand-in.ts';
+export { type CliRun, repoRoot, tickflow, tickflowJson } from './cli-process.ts';
 export { freePort } from './free-port.ts';
 export {
   type Fault,

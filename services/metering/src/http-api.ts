@@ -1,4 +1,5 @@
 // Metering's HTTP API beside /healthz, /readyz and /metrics:
+//   GET  /v1/metering                     the plans, each with the last month processed
 //   GET  /v1/metering/:plan/:month        a plan-month's state: its files and records, each contract's bill and outcome
 //   POST /v1/metering/:plan/:month/retry  re-send the contracts in error (or one: {"contractId": …}), past the retry limit too
 import { randomUUID } from 'node:crypto';
@@ -40,6 +41,13 @@ export function meteringApi(options: MeteringApiOptions) {
         if (!isMonth(params.month)) return { status: 400, body: { error: `month '${params.month}' is not YYYY-MM`, field: 'month' } };
         return undefined;
       };
+
+      v1.get('/v1/metering', async () => ({
+        dryRun: options.dryRun,
+        plans: await Promise.all(
+          options.plans.map(async (p) => ({ plan: p.id, lastProcessedMonth: await options.repository.lastProcessed(p.id) })),
+        ),
+      }));
 
       v1.get<PlanMonthParams & { Querystring: { status?: string; contract?: string } }>(
         '/v1/metering/:plan/:month',

@@ -89,8 +89,10 @@ export class MeteringBed {
     return this.tap.send(`${this.instance}.requests`, schedulerTick, { schedule: 'metering-monthly', scheduledTime, payload: {} }, 'tick');
   }
 
-  async status(url: string, plan: string, month: string): Promise<MonthStatus> {
-    const response = await fetch(`${url}/v1/metering/${encodeURIComponent(plan)}/${month}`);
+  async status(url: string, plan: string, month: string, token?: string): Promise<MonthStatus> {
+    const response = await fetch(`${url}/v1/metering/${encodeURIComponent(plan)}/${month}`, {
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+    });
     if (!response.ok) throw new Error(`status answered ${response.status}: ${await response.text()}`);
     return (await response.json()) as MonthStatus;
   }
