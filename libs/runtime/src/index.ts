@@ -56,4 +56,5 @@ export {
   type SideEffectState,
   sideEffectLedgerMigration,
 } from './side-effect-ledger.ts';
+export { inSpan } from './spans.ts';
 export { startTelemetry, type Telemetry, type TelemetryOptions } from './telemetry.ts';

@@ -85,8 +85,14 @@ export class MeteringBed {
   }
 
   /** Sends a tick of the monthly schedule, as the scheduler would. */
-  tick(scheduledTime = new Date().toISOString()) {
-    return this.tap.send(`${this.instance}.requests`, schedulerTick, { schedule: 'metering-monthly', scheduledTime, payload: {} }, 'tick');
+  tick(scheduledTime = new Date().toISOString(), headers: Record<string, string> = {}) {
+    return this.tap.send(
+      `${this.instance}.requests`,
+      schedulerTick,
+      { schedule: 'metering-monthly', scheduledTime, payload: {} },
+      'tick',
+      headers,
+    );
   }
 
   async status(url: string, plan: string, month: string, token?: string): Promise<MonthStatus> {

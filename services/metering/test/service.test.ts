@@ -1,7 +1,8 @@
 // Metering end to end on the real stack: an export in MinIO, the service as a process, the
 // Clazar stand-in; what the stand-in accepted is compared with the expected bill, exactly.
 
-import { eventually } from '@tickflow/testing';
+import { randomBytes } from 'node:crypto';
+import { eventually, stack } from '@tickflow/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MeteringBed, type UsageRecord } from './metering-bed.ts';
 
@@ -52,7 +53,8 @@ describe('metering', () => {
     await bed.putMarker({ [PLAN]: `${MONTH}-30T23:59:59Z` });
     const service = await bed.start();
     const events = await bed.tap.read(`${bed.instance}.events`);
-    await bed.tick('2026-10-01T00:10:00.000Z');
+    const traceId = randomBytes(16).toString('hex');
+    await bed.tick('2026-10-01T00:10:00.000Z', { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` });
 
     const completed = await eventually(
       'the month to complete',
@@ -103,6 +105,26 @@ describe('metering', () => {
     const c1 = status.contracts.find((c) => c.contractId === 'c1');
     expect(c1?.status).toBe('sent');
     expect(c1?.accepted.every((a) => typeof a.resultId === 'string' && !a.duplicate)).toBe(true);
+
+    // The plan-month is one trace: the tick, each S3 read, the fan-out, each contract's calls to Clazar and its events.
+    const spans = await eventually(
+      'the whole trace in Jaeger',
+      async () => {
+        const response = await fetch(`${stack.jaegerQueryUrl}/api/traces/${traceId}`);
+        if (!response.ok) return undefined;
+        const body = (await response.json()) as { data: { spans: { traceID: string; operationName: string }[] }[] };
+        const all = body.data.flatMap((t) => t.spans);
+        const count = (name: string) => all.filter((s) => s.operationName === name).length;
+        return count(`process ${bed.instance}.requests`) >= 4 &&
+          count('s3 read') >= 21 &&
+          count('clazar POST /metering/') >= 2 &&
+          count(`send ${bed.instance}.events`) >= 3
+          ? all
+          : undefined;
+      },
+      40_000,
+    );
+    expect(new Set(spans.map((s) => s.traceID))).toEqual(new Set([traceId]));
 
     // A replayed tick sends nothing again: the month is processed, and a resent plan-month finds its bills sent.
     await bed.tick('2026-10-01T00:10:00.000Z');

@@ -3,7 +3,7 @@
 // API means them: 5xx, 429, timeouts and network errors pass (RetryableError, retried on the
 // tiers); refused credentials and other 4xx do not (FatalError, to the dead-letter topic). The
 // client secret and the token are never part of an error or a log line.
-import { FatalError, RetryableError } from '@tickflow/runtime';
+import { FatalError, inSpan, RetryableError } from '@tickflow/runtime';
 import { type ClazarUsageRecord, type MeteringReply, readMeteringReply, UnreadableReplyError } from '../domain/clazar-reply.ts';
 
 export interface ClazarClientOptions {
@@ -117,7 +117,19 @@ export class ClazarClient {
     return this.call('metering', '/metering/', { request: records }, token, signal);
   }
 
-  private async call(
+  private call(
+    route: 'authenticate' | 'metering',
+    path: string,
+    body: unknown,
+    token: string | undefined,
+    signal?: AbortSignal,
+  ): Promise<Response> {
+    return inSpan(`clazar POST ${path}`, { 'http.request.method': 'POST', 'url.path': path }, () =>
+      this.fetchOnce(route, path, body, token, signal),
+    );
+  }
+
+  private async fetchOnce(
     route: 'authenticate' | 'metering',
     path: string,
     body: unknown,

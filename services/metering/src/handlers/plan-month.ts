@@ -6,6 +6,7 @@
 // whose bills may have been sent.
 import { type MeteringPlanMonthRequested, meteringContractRequested, meteringMonthCompleted } from '@tickflow/contracts';
 import { FatalError, type Handler, type MessageContext } from '@tickflow/messaging';
+import { inSpan } from '@tickflow/runtime';
 import type { ComputedMonth, MeteringRepository } from '../adapters/metering-repository.ts';
 import { MalformedExportError, type UsageExport } from '../adapters/usage-export.ts';
 import { usageRecords } from '../domain/clazar-reply.ts';
@@ -110,7 +111,9 @@ async function computeMonth(deps: PlanMonthDependencies, plan: Plan, month: stri
   const readFiles = async () => {
     while (next < files.length) {
       const key = files[next++] as string;
-      for await (const record of deps.usageExport.records(key, signal)) totals.add(record);
+      await inSpan('s3 read', { 's3.key': key }, async () => {
+        for await (const record of deps.usageExport.records(key, signal)) totals.add(record);
+      });
     }
   };
   await Promise.all(Array.from({ length: Math.min(deps.readConcurrency, files.length) }, readFiles));
