@@ -124,36 +124,31 @@ export class ClazarClient {
     token: string | undefined,
     signal?: AbortSignal,
   ): Promise<Response> {
-    return inSpan(`clazar POST ${path}`, { 'http.request.method': 'POST', 'url.path': path }, () =>
-      this.fetchOnce(route, path, body, token, signal),
-    );
-  }
-
-  private async fetchOnce(
-    route: 'authenticate' | 'metering',
-    path: string,
-    body: unknown,
-    token: string | undefined,
-    signal?: AbortSignal,
-  ): Promise<Response> {
-    const started = performance.now();
-    const timeout = AbortSignal.timeout(this.options.timeoutMs);
-    try {
-      const response = await fetch(`${this.options.baseUrl.replace(/\/+$/, '')}${path}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-        body: JSON.stringify(body),
-        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-      });
-      this.options.onCall?.({ route, status: response.status, seconds: (performance.now() - started) / 1000 });
-      return response;
-    } catch (error) {
-      this.options.onCall?.({ route, status: 'error', seconds: (performance.now() - started) / 1000 });
-      if (timeout.aborted) throw new ClazarUnavailableError(`Clazar ${path} did not answer within ${this.options.timeoutMs} ms`, 'TIMEOUT');
-      if (signal?.aborted) throw new ClazarUnavailableError(`Clazar ${path}: the call was stopped`, 'ABORTED');
-      const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
-      throw new ClazarUnavailableError(`Clazar ${path} unreachable: ${cause}`, 'NETWORK');
-    }
+    return inSpan(`clazar POST ${path}`, { 'http.request.method': 'POST', 'url.path': path }, async () => {
+      const started = performance.now();
+      const timeout = AbortSignal.timeout(this.options.timeoutMs);
+      try {
+        const response = await fetch(`${this.options.baseUrl.replace(/\/+$/, '')}${path}`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            accept: 'application/json',
+            ...(token ? { authorization: `Bearer ${token}` } : {}),
+          },
+          body: JSON.stringify(body),
+          signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+        });
+        this.options.onCall?.({ route, status: response.status, seconds: (performance.now() - started) / 1000 });
+        return response;
+      } catch (error) {
+        this.options.onCall?.({ route, status: 'error', seconds: (performance.now() - started) / 1000 });
+        if (timeout.aborted)
+          throw new ClazarUnavailableError(`Clazar ${path} did not answer within ${this.options.timeoutMs} ms`, 'TIMEOUT');
+        if (signal?.aborted) throw new ClazarUnavailableError(`Clazar ${path}: the call was stopped`, 'ABORTED');
+        const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+        throw new ClazarUnavailableError(`Clazar ${path} unreachable: ${cause}`, 'NETWORK');
+      }
+    });
   }
 }
 
