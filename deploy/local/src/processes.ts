@@ -29,7 +29,13 @@ export function logFile(componentDir: string): string {
   return join(componentDir, 'output.log');
 }
 
-export function launchDetached(componentDir: string, launch: Launch): number {
+export interface Launched {
+  pid: number;
+  /** How the process ended, once it has (while this program still runs): for errors at start. */
+  exit(): string | undefined;
+}
+
+export function launchDetached(componentDir: string, launch: Launch): Launched {
   mkdirSync(componentDir, { recursive: true });
   const log = openSync(logFile(componentDir), 'a');
   const ids = launch.user ? systemUserIds(launch.user) : undefined;
@@ -42,10 +48,14 @@ export function launchDetached(componentDir: string, launch: Launch): number {
   });
   closeSync(log);
   if (child.pid === undefined) throw new Error(`could not start ${launch.command}`);
+  let ended: string | undefined;
+  child.on('exit', (code, signal) => {
+    ended = signal ? `killed by ${signal}` : `exit code ${code}`;
+  });
   child.unref();
   const record: PidRecord = { pid: child.pid, command: launch.command, startedAt: new Date().toISOString() };
   writeFileSync(pidFile(componentDir), JSON.stringify(record));
-  return child.pid;
+  return { pid: child.pid, exit: () => ended };
 }
 
 /** The pid this stack started for the component, if that process still runs it. */

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { type Component, components } from './components.ts';
 import { stackDir } from './paths.ts';
 import { isListening, portHolder } from './ports.ts';
-import { launchDetached, runningPid, sleep, stopProcess, tailOfLog } from './processes.ts';
+import { type Launched, launchDetached, runningPid, sleep, stopProcess, tailOfLog } from './processes.ts';
 
 export class StackError extends Error {
   override name = 'StackError';
@@ -68,7 +68,7 @@ export async function up(log: Log): Promise<void> {
     }
     await Promise.all(
       wave.map(async (component) => {
-        await start(component, log);
+        await startComponent(component, log);
         ready.add(component.name);
         pending.delete(component);
       }),
@@ -97,10 +97,12 @@ async function refuseTakenPorts(down: Component[]): Promise<void> {
   }
 }
 
-async function start(component: Component, log: Log): Promise<void> {
+/** Starts one component (its dependencies up already) unless it runs; exported for its tests. */
+export async function startComponent(component: Component, log: Log): Promise<void> {
   const dir = componentDir(component);
   const t = Date.now();
   let pid = runningPid(dir);
+  let version: string;
   if (pid === undefined) {
     // Installs can take minutes: something may have taken the ports, or brought the
     // component up, since stack:up first looked.
@@ -112,24 +114,54 @@ async function start(component: Component, log: Log): Promise<void> {
     }
     await refuseTakenPorts([component]);
     await component.prepare?.();
-    pid = launchDetached(dir, component.launch());
-  }
-  const deadline = Date.now() + component.startTimeoutSeconds * 1000;
-  let version: string | undefined;
-  while (version === undefined) {
-    if (runningPid(dir) === undefined) {
-      throw new StackError(`${component.name} exited during start; the end of ${join(dir, 'output.log')}:\n${tailOfLog(dir)}`);
-    }
-    if (Date.now() > deadline) {
-      throw new StackError(
-        `${component.name} did not answer within ${component.startTimeoutSeconds}s; the end of ${join(dir, 'output.log')}:\n${tailOfLog(dir)}`,
-      );
-    }
-    await sleep(250);
-    version = await probe(component);
+    ({ pid, version } = await launchUntilAnswering(component, log));
+  } else {
+    version = await awaitAnswer(component, undefined);
   }
   await component.provision?.();
   log(`${component.name}: started (${version}, pid ${pid}) in ${((Date.now() - t) / 1000).toFixed(1)}s`);
+}
+
+/**
+ * Launches the component and waits for it to answer. A process that dies during start is
+ * launched once more: on a busy two-core machine a server has been seen to die silently at
+ * its first start and come up at the next; a second death is an error.
+ */
+async function launchUntilAnswering(component: Component, log: Log): Promise<{ pid: number; version: string }> {
+  const dir = componentDir(component);
+  for (let attempt = 1; ; attempt += 1) {
+    const launched = launchDetached(dir, component.launch());
+    try {
+      return { pid: launched.pid, version: await awaitAnswer(component, launched) };
+    } catch (error) {
+      if (!(error instanceof ExitedDuringStart) || attempt === 2) throw error;
+      log(`${error.message}\n${component.name}: launching it once more`);
+    }
+  }
+}
+
+class ExitedDuringStart extends StackError {}
+
+/** Resolves with the version the component reports once it answers. */
+async function awaitAnswer(component: Component, launched: Launched | undefined): Promise<string> {
+  const dir = componentDir(component);
+  const log = join(dir, 'output.log');
+  const deadline = Date.now() + component.startTimeoutSeconds * 1000;
+  while (true) {
+    if (runningPid(dir) === undefined) {
+      await sleep(100); // lets the exit event arrive
+      const how = launched?.exit();
+      throw new ExitedDuringStart(`${component.name} exited during start${how ? ` (${how})` : ''}; the end of ${log}:\n${tailOfLog(dir)}`);
+    }
+    if (Date.now() > deadline) {
+      throw new StackError(
+        `${component.name} did not answer within ${component.startTimeoutSeconds}s; the end of ${log}:\n${tailOfLog(dir)}`,
+      );
+    }
+    await sleep(250);
+    const version = await probe(component);
+    if (version !== undefined) return version;
+  }
 }
 
 export async function down(log: Log): Promise<void> {

@@ -9,6 +9,9 @@ const DECIMAL_TEXT_NO_LEADING_DIGIT = /^([+-]?)()\.(\d+)(?:[eE]([+-]?\d+))?$/;
 /** Exponents beyond this are refused: `1e999999999` would be a billion digits. */
 const MAX_EXPONENT = 1000;
 const TEN = 10n;
+/** 10^n for the scales sums meet most, so adding a term does not compute a power each time. */
+const POWERS_OF_TEN = Array.from({ length: 64 }, (_, n) => TEN ** BigInt(n));
+const tenTo = (n: number): bigint => POWERS_OF_TEN[n] ?? TEN ** BigInt(n);
 
 export class DecimalError extends Error {
   override name = 'DecimalError';
@@ -42,13 +45,15 @@ export class Decimal {
     }
     const match = DECIMAL_TEXT.exec(text) ?? DECIMAL_TEXT_NO_LEADING_DIGIT.exec(text);
     if (match === null) throw new DecimalError(`'${text.length > 40 ? `${text.slice(0, 40)}…` : text}' is not a decimal number`);
-    const [, sign = '', whole = '', fraction = '', exponentText] = match;
+    const [, sign = '', whole = '', fractionText = '', exponentText] = match;
+    // Trailing zeros of the fraction go before the bigint is made: cheaper than normalizing it.
+    const fraction = exponentText === undefined ? trimTrailingZeros(fractionText) : fractionText;
     const exponent = exponentText === undefined ? 0 : Number(exponentText);
     if (Math.abs(exponent) > MAX_EXPONENT) throw new DecimalError(`'${text}' has an exponent beyond ±${MAX_EXPONENT}`);
     let units = BigInt(`${sign === '-' ? '-' : ''}${whole}${fraction}` || '0');
     let scale = fraction.length - exponent;
     if (scale < 0) {
-      units *= TEN ** BigInt(-scale);
+      units *= tenTo(-scale);
       scale = 0;
     }
     return new Decimal(units, scale).normalized();
@@ -56,7 +61,7 @@ export class Decimal {
 
   /** Units at `scale` (>= this.scale), for adding to another of that scale. */
   unitsAt(scale: number): bigint {
-    return scale === this.scale ? this.units : this.units * TEN ** BigInt(scale - this.scale);
+    return scale === this.scale ? this.units : this.units * tenTo(scale - this.scale);
   }
 
   add(other: Decimal): Decimal {
@@ -86,7 +91,7 @@ export class Decimal {
 
   /** The integer part, toward zero: 2.9 → 2, -2.9 → -2. */
   truncated(): bigint {
-    return this.scale === 0 ? this.units : this.units / TEN ** BigInt(this.scale);
+    return this.scale === 0 ? this.units : this.units / tenTo(this.scale);
   }
 
   /** Plain notation, never an exponent: `0.000001`, `-12.5`, `370`. */
@@ -125,7 +130,7 @@ export class DecimalSum {
 
   add(term: Decimal): void {
     if (term.scale > this.scale) {
-      this.units *= TEN ** BigInt(term.scale - this.scale);
+      this.units *= tenTo(term.scale - this.scale);
       this.scale = term.scale;
     }
     this.units += term.unitsAt(this.scale);
@@ -134,4 +139,10 @@ export class DecimalSum {
   value(): Decimal {
     return Decimal.of(this.units, this.scale);
   }
+}
+
+function trimTrailingZeros(digits: string): string {
+  let end = digits.length;
+  while (end > 0 && digits.charCodeAt(end - 1) === 48) end -= 1;
+  return end === digits.length ? digits : digits.slice(0, end);
 }

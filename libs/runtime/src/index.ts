@@ -27,7 +27,14 @@ export {
   LOCAL_CREDENTIALS,
   loadInfrastructure,
 } from './infrastructure.ts';
-export { type JsonPath, JsonStreamError, type JsonStreamOptions, type JsonStreamValue, streamJson } from './json-stream.ts';
+export {
+  type JsonPath,
+  JsonStreamError,
+  type JsonStreamOptions,
+  type JsonStreamValue,
+  streamJson,
+  streamJsonBatches,
+} from './json-stream.ts';
 export { ensureLocalApiToken, localApiTokenFile, readLocalApiToken } from './local-api-token.ts';
 export { createLogger, type LogFields, type Logger, type LoggerOptions, type LogLevel, logLevels } from './logger.ts';
 export { createMessagingMetrics, type MessageOutcome, type MessagingMetrics } from './metrics.ts';

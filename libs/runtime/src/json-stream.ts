@@ -51,6 +51,17 @@ function isNumberChar(c: number): boolean {
 
 /** Yields each selected value of the JSON document read from `chunks`, in document order. */
 export async function* streamJson(chunks: AsyncIterable<Uint8Array | string>, options: JsonStreamOptions): AsyncGenerator<JsonStreamValue> {
+  for await (const batch of streamJsonBatches(chunks, options)) yield* batch;
+}
+
+/**
+ * The same values, a chunk's worth at a time (never an empty batch): for a million small
+ * values, one await per chunk instead of one per value is most of the time saved.
+ */
+export async function* streamJsonBatches(
+  chunks: AsyncIterable<Uint8Array | string>,
+  options: JsonStreamOptions,
+): AsyncGenerator<JsonStreamValue[]> {
   const reader = new JsonStreamReader(options);
   const decoder = new TextDecoder('utf-8', { fatal: true });
   for await (const chunk of chunks) {
@@ -60,9 +71,11 @@ export async function* streamJson(chunks: AsyncIterable<Uint8Array | string>, op
     } catch {
       throw reader.error('is not valid UTF-8');
     }
-    yield* reader.push(text);
+    const batch = reader.push(text);
+    if (batch.length > 0) yield batch;
   }
-  yield* reader.end(decoder.decode());
+  const last = reader.end(decoder.decode());
+  if (last.length > 0) yield last;
 }
 
 class JsonStreamReader {
@@ -87,16 +100,21 @@ class JsonStreamReader {
     return new JsonStreamError(`${this.options.source ?? 'JSON'}: ${problem} at character ${at}`);
   }
 
-  *push(text: string): Generator<JsonStreamValue> {
+  /** The values completed by `text`. */
+  push(text: string): JsonStreamValue[] {
     this.buffer = this.buffer.length === 0 ? text : this.buffer + text;
-    yield* this.scan(false);
+    const found: JsonStreamValue[] = [];
+    this.scan(false, found);
     this.compact();
+    return found;
   }
 
-  *end(text: string): Generator<JsonStreamValue> {
+  end(text: string): JsonStreamValue[] {
     this.buffer += text;
-    yield* this.scan(true);
+    const found: JsonStreamValue[] = [];
+    this.scan(true, found);
     if (this.capture !== undefined || this.stack.length > 0 || !this.rootDone) throw this.error('the document ends too soon');
+    return found;
   }
 
   /** Drops what has been read, keeping an unfinished token or selected value. */
@@ -118,13 +136,13 @@ class JsonStreamReader {
     return this.stack.map((frame) => (frame.type === 'array' ? frame.index : frame.key));
   }
 
-  private *scan(final: boolean): Generator<JsonStreamValue> {
+  private scan(final: boolean, found: JsonStreamValue[]): void {
     const buffer = this.buffer;
     while (true) {
       if (this.capture !== undefined) {
         const done = this.readCapture(final);
         if (!done) return;
-        yield this.finishCapture();
+        found.push(this.finishCapture());
         continue;
       }
       while (this.pos < buffer.length && isWhitespace(buffer.charCodeAt(this.pos))) this.pos += 1;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type JsonPath, JsonStreamError, streamJson } from '../src/json-stream.ts';
+import { type JsonPath, JsonStreamError, streamJson, streamJsonBatches } from '../src/json-stream.ts';
 
 async function* chunksOf(text: string, size: number): AsyncGenerator<Uint8Array> {
   const bytes = new TextEncoder().encode(text);
@@ -28,6 +28,17 @@ describe('streamJson', () => {
       ]);
       expect(found.map((f) => f.path)).toEqual([[0], [1], [2], [3], [4]]);
     }
+  });
+
+  it('hands the same values over a chunk at a time, never in an empty batch', async () => {
+    const doc = JSON.stringify(Array.from({ length: 50 }, (_, i) => ({ i, pad: 'x'.repeat(i % 7) })));
+    const batches: unknown[][] = [];
+    for await (const batch of streamJsonBatches(chunksOf(doc, 40), { select: items, numbersAsText: false })) {
+      batches.push(batch.map((item) => item.value));
+    }
+    expect(batches.length).toBeGreaterThan(10);
+    expect(batches.every((batch) => batch.length > 0)).toBe(true);
+    expect(batches.flat()).toEqual(JSON.parse(doc));
   });
 
   it('gives numbers as numbers when asked', async () => {

@@ -4,7 +4,7 @@
 // marker saying how far each plan is exported. Objects are streamed (json-stream.ts): a month
 // of hourly files is never in memory, only the totals are.
 import { GetObjectCommand, ListObjectsV2Command, NoSuchKey, type S3Client } from '@aws-sdk/client-s3';
-import { FatalError, JsonStreamError, RetryableError, streamJson } from '@tickflow/runtime';
+import { FatalError, JsonStreamError, RetryableError, streamJsonBatches } from '@tickflow/runtime';
 import type { Month } from '../domain/month.ts';
 import { COMPLETENESS_MARKER, exportPrefix, type Plan } from '../domain/plan.ts';
 
@@ -18,8 +18,8 @@ export interface UsageExport {
   completeness(): Promise<Map<string, Date>>;
   /** The keys of the month's `.json` objects, in key order. */
   listFiles(plan: Plan, month: Month, signal?: AbortSignal): Promise<string[]>;
-  /** The records of one object, one at a time (numbers as their text). */
-  records(key: string, signal?: AbortSignal): AsyncGenerator<unknown>;
+  /** The records of one object, a batch at a time (numbers as their text). */
+  recordBatches(key: string, signal?: AbortSignal): AsyncGenerator<unknown[]>;
 }
 
 export class S3UsageExport implements UsageExport {
@@ -74,7 +74,7 @@ export class S3UsageExport implements UsageExport {
     return keys.sort();
   }
 
-  async *records(key: string, signal?: AbortSignal): AsyncGenerator<unknown> {
+  async *recordBatches(key: string, signal?: AbortSignal): AsyncGenerator<unknown[]> {
     let body: AsyncIterable<Uint8Array>;
     try {
       const object = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }), { abortSignal: signal });
@@ -82,14 +82,14 @@ export class S3UsageExport implements UsageExport {
     } catch (error) {
       throw storageError(`reading s3://${this.bucket}/${key}`, error);
     }
-    const items = streamJson(body, {
+    const batches = streamJsonBatches(body, {
       select: (path) => path.length === 1,
       root: 'array',
       source: `s3://${this.bucket}/${key}`,
       maxValueChars: 1024 * 1024,
     });
     try {
-      for await (const item of items) yield item.value;
+      for await (const batch of batches) yield batch.map((item) => item.value);
     } catch (error) {
       if (error instanceof JsonStreamError) throw new MalformedExportError(error.message, { cause: error });
       throw storageError(`reading s3://${this.bucket}/${key}`, error);

@@ -112,7 +112,7 @@ async function computeMonth(deps: PlanMonthDependencies, plan: Plan, month: stri
     while (next < files.length) {
       const key = files[next++] as string;
       await inSpan('s3 read', { 's3.key': key }, async () => {
-        for await (const record of deps.usageExport.records(key, signal)) totals.add(record);
+        for await (const records of deps.usageExport.recordBatches(key, signal)) for (const record of records) totals.add(record);
       });
     }
   };
