@@ -106,6 +106,15 @@ describe('metering', () => {
     expect(c1?.status).toBe('sent');
     expect(c1?.accepted.every((a) => typeof a.resultId === 'string' && !a.duplicate)).toBe(true);
 
+    // What happened is on /metrics too: records by outcome, contracts sent, Clazar calls by route and status.
+    const metrics = await (await fetch(`${service.url}/metrics`)).text();
+    const sample = (series: string) => Number(new RegExp(`^${series.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(metrics)?.[1]);
+    expect(sample('tickflow_metering_records_read_total{outcome="counted"}')).toBe(751);
+    expect(sample('tickflow_metering_records_read_total{outcome="skipped"}')).toBe(2);
+    expect(sample('tickflow_metering_contracts_total{outcome="sent"}')).toBe(2);
+    expect(sample('tickflow_metering_clazar_request_duration_seconds_count{route="metering",status="200"}')).toBe(2);
+    expect(sample('tickflow_metering_clazar_request_duration_seconds_count{route="authenticate",status="200"}')).toBeGreaterThanOrEqual(1);
+
     // The plan-month is one trace: the tick, each S3 read, the fan-out, each contract's calls to Clazar and its events.
     const spans = await eventually(
       'the whole trace in Jaeger',
