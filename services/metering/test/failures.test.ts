@@ -84,6 +84,42 @@ describe('metering under failures', () => {
     }
   });
 
+  it('takes a new token when Clazar says the one in use expired, and sends each contract once', async () => {
+    bed = new MeteringBed({ ...env });
+    await bed.startClazar();
+    await monthWith(['a']);
+    await bed.start();
+    const events = await bed.tap.read(`${bed.instance}.events`);
+    await bed.tick('2026-09-01T00:10:00.000Z');
+    await eventually('August to complete', async () => events.find((e) => e.type === 'tickflow.metering.month.completed'), 45_000);
+
+    // The token the service holds is revoked before September: its first call meets a 401.
+    bed.clazar.expireTokens();
+    await bed.putFile('omnistrate-metering/svc/prod/plan-1/2026/09/usage.json', [
+      { ...rec('b', 'cpu_core_hours', 5), timestamp: '2026-09-03T00:00:00Z' },
+    ]);
+    await bed.putMarker({ [PLAN]: '2026-10-01T00:00:00Z' });
+    await bed.tick('2026-10-01T00:10:00.000Z');
+    await eventually(
+      'September to complete',
+      async () => (events.filter((e) => e.type === 'tickflow.metering.month.completed').length === 2 ? true : undefined),
+      45_000,
+    );
+    // August's call, September's with the revoked token (401), and its re-send with a new one.
+    const tokens = bed.clazar.http.requests('POST /metering/').map((r) => r.headers.authorization);
+    expect(tokens).toHaveLength(3);
+    expect(tokens[1]).toBe(tokens[0]);
+    expect(tokens[2]).not.toBe(tokens[1]);
+    expect(bed.clazar.http.requests('POST /authenticate/')).toHaveLength(2);
+    expect(bed.clazar.accepted().map((u) => `${u.contract_id}:${u.dimension}:${u.quantity}`)).toEqual([
+      'a:cpu_core_hours:10',
+      'a:replicas:1',
+      'b:cpu_core_hours:5',
+      'b:replicas:0', // every configured dimension is billed, 0 when it has no usage
+    ]);
+    expect(events.filter((e) => e.type === 'tickflow.metering.contract.failed')).toEqual([]);
+  });
+
   it('keeps what Clazar refuses with its payload, records warnings, and re-sends the refused lines on the next run only', async () => {
     bed = new MeteringBed(env);
     await bed.startClazar({ unregisteredDimensions: ['replicas'] });
