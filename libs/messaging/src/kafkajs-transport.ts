@@ -27,9 +27,28 @@ export interface TransportLog {
   warn(msg: string, fields?: Record<string, unknown>): void;
 }
 
+/** A produce call waiting for its turn: its records go out with the others that waited beside it. */
+interface PendingWrite {
+  records: OutgoingRecord[];
+  bytes: number;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+/** A write gathers waiting calls up to this many bytes of records: well under a broker's default message.max.bytes (1 MiB). */
+const WRITE_MAX_BYTES = 512 * 1024;
+
 export class KafkaJsTransport implements Transport {
   private readonly kafka: Kafka;
   private producer: Promise<Producer> | undefined;
+  /**
+   * Produce calls waiting while a write is out. The idempotent producer has one request in
+   * flight per broker, so calls made at once would otherwise wait for each other's round trip
+   * one by one (measured: 1,000 contracts of metering emitting at once spent most of their
+   * time there). Each write takes all that waited, in the order they came.
+   */
+  private readonly waiting: PendingWrite[] = [];
+  private writing = false;
   private readonly subscriptions = new Set<KafkaJsSubscription>();
   private readonly log: TransportLog;
   private readonly replication: { factor?: number; minInsyncReplicas?: number };
@@ -45,8 +64,45 @@ export class KafkaJsTransport implements Transport {
     return this.kafka;
   }
 
-  async produce(records: OutgoingRecord[]): Promise<void> {
-    if (records.length === 0) return;
+  /** Resolves once the broker has every record (acks=all), or fails with why they were not written. */
+  produce(records: OutgoingRecord[]): Promise<void> {
+    if (records.length === 0) return Promise.resolve();
+    const bytes = records.reduce((sum, r) => sum + recordBytes(r), 0);
+    return new Promise<void>((resolve, reject) => {
+      this.waiting.push({ records, bytes, resolve, reject });
+      if (!this.writing) void this.writeWaiting();
+    });
+  }
+
+  private async writeWaiting(): Promise<void> {
+    this.writing = true;
+    while (this.waiting.length > 0) {
+      let count = 0;
+      let bytes = 0;
+      while (count < this.waiting.length && (count === 0 || bytes + (this.waiting[count] as PendingWrite).bytes <= WRITE_MAX_BYTES)) {
+        bytes += (this.waiting[count] as PendingWrite).bytes;
+        count += 1;
+      }
+      const writes = this.waiting.splice(0, count);
+      try {
+        await this.write(writes.flatMap((w) => w.records));
+        for (const w of writes) w.resolve();
+      } catch (error) {
+        if (writes.length === 1) {
+          (writes[0] as PendingWrite).reject(error);
+          continue;
+        }
+        // Each call then has the outcome of its own records: one too large, or for a topic it
+        // may not write, fails only its caller; a broker down fails them all about as fast as
+        // one. What the failed write did get written may be written again (consumers drop
+        // duplicates by id).
+        await Promise.all(writes.map((w) => this.write(w.records).then(w.resolve, w.reject)));
+      }
+    }
+    this.writing = false;
+  }
+
+  private async write(records: OutgoingRecord[]): Promise<void> {
     this.producer ??= (async () => {
       // Idempotent with acks=all: a retried send never writes a record twice.
       const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
@@ -59,7 +115,11 @@ export class KafkaJsTransport implements Transport {
     });
     const producer = await this.producer;
     const byTopic = new Map<string, OutgoingRecord[]>();
-    for (const record of records) byTopic.set(record.topic, [...(byTopic.get(record.topic) ?? []), record]);
+    for (const record of records) {
+      const list = byTopic.get(record.topic);
+      if (list) list.push(record);
+      else byTopic.set(record.topic, [record]);
+    }
     try {
       await producer.sendBatch({
         acks: -1,
@@ -200,6 +260,12 @@ export class KafkaJsTransport implements Transport {
 }
 
 /** kafkajs wraps the broker's MESSAGE_TOO_LARGE in its retry errors; look down the causes. */
+function recordBytes(record: OutgoingRecord): number {
+  let bytes = (record.value?.length ?? 0) + (record.key?.length ?? 0);
+  for (const [name, value] of Object.entries(record.headers)) bytes += name.length + value.length;
+  return bytes;
+}
+
 function isTooLarge(error: unknown, depth = 0): boolean {
   if (typeof error !== 'object' || error === null || depth > 5) return false;
   if ((error as { type?: unknown }).type === 'MESSAGE_TOO_LARGE') return true;

@@ -43,6 +43,8 @@ export class Decimal {
       if (!Number.isSafeInteger(text)) throw new DecimalError(`${text} is not a safe integer: pass decimals as text`);
       return new Decimal(BigInt(text), 0);
     }
+    const plain = parsePlain(text);
+    if (plain !== undefined) return plain;
     const match = DECIMAL_TEXT.exec(text) ?? DECIMAL_TEXT_NO_LEADING_DIGIT.exec(text);
     if (match === null) throw new DecimalError(`'${text.length > 40 ? `${text.slice(0, 40)}…` : text}' is not a decimal number`);
     const [, sign = '', whole = '', fractionText = '', exponentText] = match;
@@ -139,6 +141,42 @@ export class DecimalSum {
   value(): Decimal {
     return Decimal.of(this.units, this.scale);
   }
+}
+
+/** Most digits a plain decimal may have to be read through a float's integer range exactly (2^53 > 10^15). */
+const PLAIN_DIGITS = 15;
+
+/**
+ * The common case, `-?\d+(\.\d+)?` of at most 15 digits, without a regex or a bigint from
+ * text: a metering month parses millions of them. Anything else is left to the full parse.
+ */
+function parsePlain(text: string): Decimal | undefined {
+  const length = text.length;
+  let i = text.charCodeAt(0) === 45 /* - */ ? 1 : 0;
+  const negative = i === 1;
+  let units = 0;
+  let digits = 0;
+  let scale = 0;
+  let point = -1;
+  for (; i < length; i += 1) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      units = units * 10 + (c - 48);
+      digits += 1;
+      if (point >= 0) scale += 1;
+    } else if (c === 46 /* . */ && point < 0 && digits > 0) {
+      point = i;
+    } else {
+      return undefined;
+    }
+  }
+  if (digits === 0 || digits > PLAIN_DIGITS || (point >= 0 && scale === 0)) return undefined;
+  if (units === 0) return Decimal.ZERO;
+  while (scale > 0 && units % 10 === 0) {
+    units /= 10;
+    scale -= 1;
+  }
+  return Decimal.of(BigInt(negative ? -units : units), scale);
 }
 
 function trimTrailingZeros(digits: string): string {

@@ -88,6 +88,12 @@ class JsonStreamReader {
   private rootDone = false;
   /** A selected value being read: where it began, its depth so far, and where its numbers are. */
   private capture: { start: number; path: JsonPath; depth: number; inString: boolean; numbers: number[]; scalar: boolean } | undefined;
+  /**
+   * Selected items of one array read but not parsed yet: consecutive, so their text is one
+   * slice of the buffer, parsed with one JSON.parse instead of one per item. Where each item
+   * begins and ends is kept to name the bad one if that parse fails.
+   */
+  private run: { parent: Frame; starts: number[]; ends: number[]; paths: JsonPath[]; numbers: number[] } | undefined;
   private readonly numbersAsText: boolean;
   private readonly maxValueChars: number;
 
@@ -104,7 +110,7 @@ class JsonStreamReader {
   push(text: string): JsonStreamValue[] {
     this.buffer = this.buffer.length === 0 ? text : this.buffer + text;
     const found: JsonStreamValue[] = [];
-    this.scan(false, found);
+    this.scanAndParse(false, found);
     this.compact();
     return found;
   }
@@ -112,7 +118,7 @@ class JsonStreamReader {
   end(text: string): JsonStreamValue[] {
     this.buffer += text;
     const found: JsonStreamValue[] = [];
-    this.scan(true, found);
+    this.scanAndParse(true, found);
     if (this.capture !== undefined || this.stack.length > 0 || !this.rootDone) throw this.error('the document ends too soon');
     return found;
   }
@@ -132,6 +138,17 @@ class JsonStreamReader {
     }
   }
 
+  /** Scans, then parses the run left: a problem in a value read earlier is the one named, as the document goes. */
+  private scanAndParse(final: boolean, found: JsonStreamValue[]): void {
+    try {
+      this.scan(final, found);
+    } catch (error) {
+      this.parseRun(found);
+      throw error;
+    }
+    this.parseRun(found);
+  }
+
   private currentPath(): (string | number)[] {
     return this.stack.map((frame) => (frame.type === 'array' ? frame.index : frame.key));
   }
@@ -142,7 +159,7 @@ class JsonStreamReader {
       if (this.capture !== undefined) {
         const done = this.readCapture(final);
         if (!done) return;
-        found.push(this.finishCapture());
+        this.finishCapture(found);
         continue;
       }
       while (this.pos < buffer.length && isWhitespace(buffer.charCodeAt(this.pos))) this.pos += 1;
@@ -167,7 +184,7 @@ class JsonStreamReader {
           frame.state = 'value';
           continue;
         }
-        const path = [...this.currentPath()];
+        const path = this.currentPath();
         if (!this.beginValue(path, final)) return;
         frame.state = 'commaOrEnd';
         continue;
@@ -287,14 +304,24 @@ class JsonStreamReader {
 
   /** Position after the closing quote of the string opening at `from`, or -1 if it does not close in the buffer. */
   private stringEnd(from: number): number {
+    const quote = this.closingQuote(from + 1);
+    return quote < 0 ? -1 : quote + 1;
+  }
+
+  /**
+   * The first unescaped quote at or after `from`, inside a string, or -1 if the buffer ends
+   * first. indexOf rather than a loop over characters: strings are most of a document.
+   */
+  private closingQuote(from: number): number {
     const buffer = this.buffer;
-    let i = from + 1;
+    let i = from;
     while (true) {
       const quote = buffer.indexOf('"', i);
       if (quote < 0) return -1;
+      // The backslashes before it stop at the string's opening quote, which is still in the buffer.
       let backslashes = 0;
-      for (let j = quote - 1; j > from && buffer.charCodeAt(j) === BACKSLASH; j -= 1) backslashes += 1;
-      if (backslashes % 2 === 0) return quote + 1;
+      for (let j = quote - 1; buffer.charCodeAt(j) === BACKSLASH; j -= 1) backslashes += 1;
+      if (backslashes % 2 === 0) return quote;
       i = quote + 1;
     }
   }
@@ -314,17 +341,17 @@ class JsonStreamReader {
     let inString = capture.inString;
     const length = buffer.length;
     while (i < length) {
-      const c = buffer.charCodeAt(i);
       if (inString) {
-        if (c === BACKSLASH) {
-          if (i + 1 >= length) break;
-          i += 2;
-          continue;
+        const quote = this.closingQuote(i);
+        if (quote < 0) {
+          i = length;
+          break;
         }
-        if (c === QUOTE) inString = false;
-        i += 1;
+        inString = false;
+        i = quote + 1;
         continue;
       }
+      const c = buffer.charCodeAt(i);
       if (c === QUOTE) inString = true;
       else if (c === 123 || c === 91) depth += 1;
       else if (c === 125 || c === 93) {
@@ -357,36 +384,93 @@ class JsonStreamReader {
     return false;
   }
 
-  private finishCapture(): JsonStreamValue {
+  /** A selected value read whole: parsed at once, or added to the run of its array's items. */
+  private finishCapture(found: JsonStreamValue[]): void {
     const capture = this.capture as NonNullable<typeof this.capture>;
     this.capture = undefined;
-    const buffer = this.buffer;
+    const parent = this.stack[this.stack.length - 1];
+    if (capture.scalar || parent?.type !== 'array') {
+      this.parseRun(found);
+      found.push(this.parseValue(capture.start, this.pos, capture.numbers, capture.path, capture.scalar));
+      return;
+    }
+    const run = this.run;
+    if (run !== undefined && run.parent === parent && this.onlyCommaBetween(run.ends[run.ends.length - 1] as number, capture.start)) {
+      run.starts.push(capture.start);
+      run.ends.push(this.pos);
+      run.paths.push(capture.path);
+      for (const n of capture.numbers) run.numbers.push(n);
+      return;
+    }
+    this.parseRun(found);
+    this.run = { parent, starts: [capture.start], ends: [this.pos], paths: [capture.path], numbers: capture.numbers };
+  }
+
+  /** Whether only whitespace and the comma lie between two items: no item not selected between them. */
+  private onlyCommaBetween(from: number, to: number): boolean {
+    for (let i = from; i < to; i += 1) {
+      const c = this.buffer.charCodeAt(i);
+      if (c !== 44 && !isWhitespace(c)) return false;
+    }
+    return true;
+  }
+
+  private parseRun(found: JsonStreamValue[]): void {
+    const run = this.run;
+    if (run === undefined) return;
+    this.run = undefined;
+    const { starts, ends, paths, numbers } = run;
+    let values: unknown;
+    try {
+      values = JSON.parse(`[${this.valueText(starts[0] as number, ends[ends.length - 1] as number, numbers)}]`);
+    } catch {
+      values = undefined;
+    }
+    if (Array.isArray(values) && values.length === paths.length) {
+      for (let i = 0; i < paths.length; i += 1) found.push({ path: paths[i] as JsonPath, value: values[i] });
+      return;
+    }
+    // One of them is bad: each on its own names it, with its place in the document.
+    let n = 0;
+    for (let i = 0; i < paths.length; i += 1) {
+      const own: number[] = [];
+      for (; n < numbers.length && (numbers[n] as number) < (ends[i] as number); n += 2)
+        own.push(numbers[n] as number, numbers[n + 1] as number);
+      found.push(this.parseValue(starts[i] as number, ends[i] as number, own, paths[i] as JsonPath, false));
+    }
+  }
+
+  private parseValue(start: number, end: number, numbers: number[], path: JsonPath, scalar: boolean): JsonStreamValue {
     let text: string;
-    if (capture.scalar) {
-      text = buffer.slice(capture.start, this.pos);
+    if (scalar) {
+      text = this.buffer.slice(start, end);
       this.checkScalar(text);
-      if (this.numbersAsText && NUMBER.test(text)) return { path: capture.path, value: text };
-    } else if (this.numbersAsText && capture.numbers.length > 0) {
-      const pieces: string[] = [];
-      let last = capture.start;
-      const numbers = capture.numbers;
-      for (let n = 0; n < numbers.length; n += 2) {
-        const start = numbers[n] as number;
-        const end = numbers[n + 1] as number;
-        const number = buffer.slice(start, end);
-        if (!NUMBER.test(number)) throw this.error(`malformed number '${number.slice(0, 20)}'`, this.dropped + start);
-        pieces.push(buffer.slice(last, start), '"', number, '"');
-        last = end;
-      }
-      pieces.push(buffer.slice(last, this.pos));
-      text = pieces.join('');
+      if (this.numbersAsText && NUMBER.test(text)) return { path, value: text };
     } else {
-      text = buffer.slice(capture.start, this.pos);
+      text = this.valueText(start, end, numbers);
     }
     try {
-      return { path: capture.path, value: JSON.parse(text) };
+      return { path, value: JSON.parse(text) };
     } catch (error) {
-      throw this.error(`malformed value at ${JSON.stringify(capture.path)} (${(error as Error).message})`, this.dropped + capture.start);
+      throw this.error(`malformed value at ${JSON.stringify(path)} (${(error as Error).message})`, this.dropped + start);
     }
+  }
+
+  /** The text from `start` to `end`, its numbers (start and end positions, in pairs) quoted when they are wanted as text. */
+  private valueText(start: number, end: number, numbers: number[]): string {
+    const buffer = this.buffer;
+    if (!this.numbersAsText || numbers.length === 0) return buffer.slice(start, end);
+    const pieces: string[] = [];
+    let last = start;
+    for (let n = 0; n < numbers.length; n += 2) {
+      const from = numbers[n] as number;
+      const to = numbers[n + 1] as number;
+      const number = buffer.slice(from, to);
+      if (!NUMBER.test(number)) throw this.error(`malformed number '${number.slice(0, 20)}'`, this.dropped + from);
+      pieces.push(buffer.slice(last, from), '"', number, '"');
+      last = to;
+    }
+    pieces.push(buffer.slice(last, end));
+    return pieces.join('');
   }
 }

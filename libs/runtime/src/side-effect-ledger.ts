@@ -241,15 +241,17 @@ export class SideEffectLedger {
     return result.rows.map(recordOf);
   }
 
-  /** Takes the key for `holder` in one short transaction, and says what to do with it. */
-  private claim(key: string, holder: string, leaseMs: number): Promise<Claim> {
-    return withTransaction(this.pool, async (client) => {
-      const inserted = await client.query(
-        `INSERT INTO ${this.table} (key, state, attempts, holder, lease_until, attempted_at)
+  /** Takes the key for `holder`, and says what to do with it. */
+  private async claim(key: string, holder: string, leaseMs: number): Promise<Claim> {
+    const insert = `INSERT INTO ${this.table} (key, state, attempts, holder, lease_until, attempted_at)
          VALUES ($1, 'intended', 1, $2, now() + $3 * interval '1 millisecond', now())
-         ON CONFLICT (key) DO NOTHING`,
-        [key, holder, leaseMs],
-      );
+         ON CONFLICT (key) DO NOTHING`;
+    // A key seen for the first time, the common case, is taken by one statement: no
+    // transaction around it, one round trip instead of three.
+    const first = await this.pool.query(insert, [key, holder, leaseMs]);
+    if (first.rowCount === 1) return { kind: 'attempt', attempt: 1 };
+    return withTransaction(this.pool, async (client) => {
+      const inserted = await client.query(insert, [key, holder, leaseMs]);
       if (inserted.rowCount === 1) return { kind: 'attempt', attempt: 1 };
 
       // Waits for a concurrent claim of the same key to commit, then sees its lease.

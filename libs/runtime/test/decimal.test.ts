@@ -10,11 +10,18 @@ describe('Decimal', () => {
     expect(Decimal.parse('.5').toString()).toBe('0.5');
     expect(Decimal.parse('123456789012345678901234567890.123456789').toString()).toBe('123456789012345678901234567890.123456789');
     expect(Decimal.parse(42).toString()).toBe('42');
+    // Around the 15 digits read without a bigint from text: the same values either side.
+    expect(Decimal.parse('999999999999999').toString()).toBe('999999999999999');
+    expect(Decimal.parse('9999999999999999').toString()).toBe('9999999999999999');
+    expect(Decimal.parse('-0.00000000000001').toString()).toBe('-0.00000000000001');
+    expect(Decimal.parse('10737418240.7500').toString()).toBe('10737418240.75');
+    expect(Decimal.parse('-0.0').toString()).toBe('0');
+    expect(Decimal.parse('007.50').toString()).toBe('7.5');
     expect(Decimal.parse(10n ** 30n).toString()).toBe(`1${'0'.repeat(30)}`);
   });
 
   it('refuses what is not a decimal, naming it, and exponents that would make huge numbers', () => {
-    for (const bad of ['', 'abc', 'NaN', 'Infinity', '0x10', '1,5', '1.', '--1', '1e']) {
+    for (const bad of ['', 'abc', 'NaN', 'Infinity', '0x10', '1,5', '1.', '--1', '1e', '-', '1.2.3', ' 1', '1 ', '-.']) {
       expect(() => Decimal.parse(bad), bad).toThrow(DecimalError);
     }
     expect(() => Decimal.parse('1e999999999')).toThrow(/exponent/);

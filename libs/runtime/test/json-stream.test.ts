@@ -41,6 +41,31 @@ describe('streamJson', () => {
     expect(batches.flat()).toEqual(JSON.parse(doc));
   });
 
+  it('parses a run of items together and keeps them apart from an item not selected between them', async () => {
+    const values = Array.from({ length: 40 }, (_, i) => ({ i, price: i % 3 === 0 ? 0.1 : `t${i}`, nested: [i, { s: ',]' }] }));
+    const doc = `[\n${values.map((v) => JSON.stringify(v)).join(' ,\n ')}\n]`;
+    const notFive = (p: JsonPath) => p.length === 1 && p[0] !== 5;
+    for (const size of [5, 64, 100_000]) {
+      const found = await collect(doc, notFive, size, false);
+      expect(found.map((f) => f.path)).toEqual(values.map((_, i) => [i]).filter(([i]) => i !== 5));
+      expect(found.map((f) => f.value)).toEqual(values.filter((v) => v.i !== 5));
+    }
+    const asText = await collect(doc, items, 100_000);
+    expect(asText[3]?.value).toEqual({ i: '3', price: '0.1', nested: ['3', { s: ',]' }] });
+  });
+
+  it('names the bad item of a run, where it begins, as if each were read alone', async () => {
+    const doc = '[{"a": 1}, {"a": 2}, {"a": 3, "b": "\\x"}, {"a": 4}]';
+    const at = doc.indexOf('{"a": 3');
+    for (const size of [3, 4096]) {
+      await expect(collect(doc, items, size)).rejects.toThrow(`doc.json: malformed value at [2] (`);
+      await expect(collect(doc, items, size)).rejects.toThrow(new RegExp(`at character ${at}$`));
+    }
+    // A number malformed in a run is named at its own place.
+    const badNumber = '[{"a": 1}, {"a": 2-}]';
+    await expect(collect(badNumber, items, 4096)).rejects.toThrow(`malformed number '2-' at character ${badNumber.indexOf('2-')}`);
+  });
+
   it('gives numbers as numbers when asked', async () => {
     const found = await collect('[{"a": 1.5}]', items, 3, false);
     expect(found[0]?.value).toEqual({ a: 1.5 });

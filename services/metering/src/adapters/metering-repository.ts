@@ -287,6 +287,13 @@ export class MeteringRepository {
   /** Counts of a month still `sending` whose contracts all have an outcome; null otherwise. */
   async monthReadyToComplete(plan: string, month: string): Promise<(MonthCounts & { record: PlanMonthRecord }) | null> {
     await this.db.ready();
+    // Asked after every contract's send: the partial index answers "any left?" without
+    // counting the month's contracts each time.
+    const left = await this.db.pool.query(
+      `SELECT 1 FROM ${this.t.contracts} WHERE plan = $1 AND month = $2 AND status = 'pending' LIMIT 1`,
+      [plan, month],
+    );
+    if (left.rowCount !== 0) return null;
     const result = await this.db.pool.query<
       PlanMonthRow & { contracts: number; sent: number; failed: number; skipped: number; warned: number; pending: number }
     >(

@@ -140,15 +140,24 @@ async function computeMonth(deps: PlanMonthDependencies, plan: Plan, month: stri
   };
 }
 
+/** Send requests made at once: the transport writes those waiting together. */
+const FAN_OUT_AT_ONCE = 500;
+
 /** One send request per contract still pending; ids follow from the month's, so a redelivery sends the same ones. */
 async function fanOut(message: MessageContext<unknown>, deps: PlanMonthDependencies, plan: string, month: string): Promise<void> {
   const pending = await deps.repository.contracts(plan, month, { status: 'pending' });
-  for (const contract of pending) {
-    await message.send(
-      deps.requestsTopic,
-      meteringContractRequested,
-      { plan, month, contractId: contract.contractId, sends: contract.sends },
-      { key: contract.contractId, id: `metering/${plan}/${month}/${contract.contractId}/${contract.sends}` },
+  for (let i = 0; i < pending.length; i += FAN_OUT_AT_ONCE) {
+    await Promise.all(
+      pending
+        .slice(i, i + FAN_OUT_AT_ONCE)
+        .map((contract) =>
+          message.send(
+            deps.requestsTopic,
+            meteringContractRequested,
+            { plan, month, contractId: contract.contractId, sends: contract.sends },
+            { key: contract.contractId, id: `metering/${plan}/${month}/${contract.contractId}/${contract.sends}` },
+          ),
+        ),
     );
   }
   await completeMonthIfDone(message, deps.repository, plan, month);
