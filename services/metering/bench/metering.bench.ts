@@ -7,7 +7,7 @@
 // Beside it, in the same run and on the same files, the seed's approach (bench/seed-approach.ts:
 // each file read whole, one contract sent after another) against a stand-in of its own.
 // Both must deliver every contract's four dimensions. Sizes: BENCH_CONTRACTS (1000), BENCH_HOURS (744);
-// the metering requests topic's partitions (contracts sent at once): BENCH_PARTITIONS (8).
+// the metering requests topic's partitions (contracts sent at once): BENCH_PARTITIONS (16, the default).
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +20,7 @@ import { CLIENT_ID, CLIENT_SECRET, db, MeteringBed, s3 } from '../test/metering-
 
 const CONTRACTS = Number(process.env.BENCH_CONTRACTS ?? 1000);
 const HOURS = Number(process.env.BENCH_HOURS ?? 744);
-const PARTITIONS = process.env.BENCH_PARTITIONS ?? '8';
+const PARTITIONS = process.env.BENCH_PARTITIONS ?? '16'; // the service's default
 const REPLY_MS = 50;
 const PLAN = parsePlan('bench:prod:plan-1');
 const MONTH = '2026-10'; // 31 days: 744 hours

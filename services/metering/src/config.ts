@@ -44,7 +44,7 @@ export const meteringConfig = z.object({
   /** Retries of a send that failed for a passing reason (5xx, 429, network), and re-sends of a contract Clazar refused. */
   METERING_MAX_RETRIES: intVar(5, 0, 100),
   /** Partitions of metering's topics; as many contract-months are sent at once (one per partition). */
-  METERING_PARTITIONS: intVar(8, 1, 256),
+  METERING_PARTITIONS: intVar(16, 1, 256),
   METERING_DB_SCHEMA: stringVar('metering').refine((v) => /^[a-z_][a-z0-9_]{0,62}$/.test(v), 'must be a lower-case SQL name'),
   METERING_API_TOKEN: secretVar({ minLength: 16 }),
   CLAZAR_API_URL: urlVar(['http', 'https'], 'https://api.clazar.io'),

@@ -110,7 +110,8 @@ export const service = defineService({
               cloud: config.CLAZAR_CLOUD,
               truncateEachRecord: config.METERING_TRUNCATE_EACH_RECORD,
               dryRun: config.METERING_DRY_RUN,
-              readConcurrency: 8,
+              // Measured on a month of 744 files: 4 at once read as fast as 8 with 60 MB less peak RSS.
+              readConcurrency: 4,
               metrics,
             }),
           )

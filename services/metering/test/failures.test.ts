@@ -1,6 +1,6 @@
 // What goes wrong at Clazar and in the export, and what metering does about it: nothing lost,
 // nothing accepted twice, every refusal kept with its payload, and secrets in no output.
-import { eventually } from '@tickflow/testing';
+import { eventually, tickflow, tickflowJson } from '@tickflow/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CLIENT_SECRET, MeteringBed, type UsageRecord } from './metering-bed.ts';
 
@@ -172,6 +172,71 @@ describe('metering under failures', () => {
           .join(','),
       );
     expect(sentToClazar.sort()).toEqual(['a:cpu_core_hours,a:replicas', 'b:cpu_core_hours', 'b:cpu_core_hours,b:replicas']);
+  });
+
+  it('dead-letters a contract Clazar answers 400 at once; a replay once fixed gets it accepted once, a second replay sends nothing', async () => {
+    bed = new MeteringBed(env);
+    await bed.startClazar();
+    await monthWith(['a', 'b']);
+    bed.clazar.http.injectFault(
+      'POST /metering/',
+      { kind: 'status', status: 400, body: { detail: 'request is malformed' } },
+      { when: (request) => ((request.body as { request?: { contract_id: string }[] }).request ?? [])[0]?.contract_id === 'a' },
+    );
+    const service = await bed.start();
+    const events = await bed.tap.read(`${bed.instance}.events`);
+    const dead = await bed.tap.read(`${bed.instance}.requests.dlq`);
+    await bed.tick('2026-09-01T00:10:00.000Z');
+    const letter = await eventually('a in the DLQ', async () => dead.find((e) => e.key === 'a'), 30_000);
+    expect(letter.type).toBe('tickflow.metering.contract');
+    expect(letter.headers.tickflow_dlq_reason).toBe('fatal');
+    expect(letter.headers.tickflow_error_message).toContain('400');
+    const completed = await eventually(
+      'the month to complete',
+      async () => events.find((e) => e.type === 'tickflow.metering.month.completed'),
+      30_000,
+    );
+    expect(completed.payload).toMatchObject({ contracts: 2, sent: 1, failed: 1 });
+    const callsFor = (id: string) =>
+      bed.clazar.http
+        .requests('POST /metering/')
+        .filter((r) => ((r.body as { request?: { contract_id: string }[] }).request ?? [])[0]?.contract_id === id);
+    // Final: no retry on the tiers.
+    expect(callsFor('a')).toHaveLength(1);
+    const before = await bed.status(service.url, PLAN, MONTH);
+    expect(before.contracts.find((c) => c.contractId === 'a')).toMatchObject({ status: 'error', code: 'HTTP_400' });
+
+    // The fault was one call: Clazar takes the request now. Replaying the dead letter sends a's usage.
+    const replay = await tickflow(['dlq', 'replay', `${bed.instance}.requests`, '--all']);
+    expect(replay.stderr).toBe('');
+    expect(replay.code).toBe(0);
+    await eventually('a to be accepted', async () => bed.clazar.accepted().filter((u) => u.contract_id === 'a').length === 2, 30_000);
+    const sent = await eventually(
+      'a sent',
+      async () => events.find((e) => e.type === 'tickflow.metering.contract.sent' && e.key === 'a'),
+      30_000,
+    );
+    expect(sent.payload.dimensions).toHaveLength(2);
+
+    // A second replay of the same dead letter finds a sent: it is read, and nothing goes to Clazar.
+    expect((await tickflow(['dlq', 'replay', `${bed.instance}.requests`, '--all'])).code).toBe(0);
+    await eventually(
+      'the replay to be read',
+      async () => {
+        const [group] = await tickflowJson<{ total: number; partitions: { topic: string }[] }[]>(['lag', '--group', bed.instance]);
+        return group !== undefined && group.total === 0 && group.partitions.some((p) => p.topic === `${bed.instance}.requests`);
+      },
+      30_000,
+    );
+    expect(callsFor('a')).toHaveLength(2);
+    expect(
+      bed.clazar
+        .accepted()
+        .map((u) => `${u.contract_id}:${u.dimension}:${u.quantity}`)
+        .sort(),
+    ).toEqual(['a:cpu_core_hours:10', 'a:replicas:1', 'b:cpu_core_hours:11', 'b:replicas:1']);
+    const after = await bed.status(service.url, PLAN, MONTH);
+    expect(after.contracts.find((c) => c.contractId === 'a')).toMatchObject({ status: 'sent' });
   });
 
   it('fails a month with a malformed file, naming it, and sends nothing of it', async () => {
