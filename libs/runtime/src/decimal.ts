@@ -79,6 +79,28 @@ export class Decimal {
     return new Decimal(this.units * other.units, this.scale + other.scale).normalized();
   }
 
+  /**
+   * This divided by `divisor`, rounded half to even at `scale` digits: a quotient such as an
+   * upfront fee spread over 8,760 hours rarely ends. Division by zero throws.
+   */
+  dividedBy(divisor: Decimal, scale: number): Decimal {
+    if (divisor.units === 0n) throw new DecimalError('division by zero');
+    if (!Number.isInteger(scale) || scale < 0) throw new DecimalError(`scale ${scale} is not a non-negative integer`);
+    // this / divisor = (u1 / 10^s1) / (u2 / 10^s2); at `scale`: u1 * 10^(scale + s2 - s1) / u2.
+    const shift = scale + divisor.scale - this.scale;
+    let numerator = shift >= 0 ? this.units * tenTo(shift) : this.units;
+    let denominator = shift >= 0 ? divisor.units : divisor.units * tenTo(-shift);
+    if (denominator < 0n) {
+      numerator = -numerator;
+      denominator = -denominator;
+    }
+    let quotient = numerator / denominator;
+    const twiceRemainder = (numerator % denominator) * 2n * (numerator < 0n ? -1n : 1n);
+    const away = numerator < 0n ? -1n : 1n;
+    if (twiceRemainder > denominator || (twiceRemainder === denominator && quotient % 2n !== 0n)) quotient += away;
+    return Decimal.of(quotient, scale);
+  }
+
   negated(): Decimal {
     return new Decimal(-this.units, this.scale);
   }

@@ -37,6 +37,18 @@ describe('Decimal', () => {
     expect(Decimal.parse('-0.001').sign()).toBe(-1);
   });
 
+  it('divides to a given scale, rounding half to even', () => {
+    expect(Decimal.parse('263').dividedBy(Decimal.parse('8760'), 10).toString()).toBe('0.0300228311');
+    expect(Decimal.parse('1').dividedBy(Decimal.parse('3'), 4).toString()).toBe('0.3333');
+    expect(Decimal.parse('2').dividedBy(Decimal.parse('3'), 4).toString()).toBe('0.6667');
+    expect(Decimal.parse('0.125').dividedBy(Decimal.parse('1'), 2).toString()).toBe('0.12');
+    expect(Decimal.parse('0.135').dividedBy(Decimal.parse('1'), 2).toString()).toBe('0.14');
+    expect(Decimal.parse('-0.135').dividedBy(Decimal.parse('1'), 2).toString()).toBe('-0.14');
+    expect(Decimal.parse('1').dividedBy(Decimal.parse('-0.008'), 0).toString()).toBe('-125');
+    expect(Decimal.parse('12.5').dividedBy(Decimal.parse('0.5'), 3).toString()).toBe('25');
+    expect(() => Decimal.parse('1').dividedBy(Decimal.ZERO, 2)).toThrow(/division by zero/);
+  });
+
   it('truncates toward zero', () => {
     expect(Decimal.parse('2.999').truncated()).toBe(2n);
     expect(Decimal.parse('-2.999').truncated()).toBe(-2n);

@@ -1,0 +1,97 @@
+// The catalogue in the real PostgreSQL: a version staged in batches becomes current at once;
+// until then, and after a sync cut short, readers see the previous version whole.
+import { fileURLToPath } from 'node:url';
+import { Decimal, readMigrations, ServiceDatabase } from '@tickflow/runtime';
+import { stack, uniqueName } from '@tickflow/testing';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CatalogueRepository } from '../src/adapters/catalogue-repository.ts';
+import type { InstanceProduct, TermRate } from '../src/domain/ec2-offer.ts';
+
+const db = new ServiceDatabase({
+  databaseUrl: stack.databaseUrl,
+  applicationName: 'pricing-test',
+  schema: uniqueName('pricing')
+    .toLowerCase()
+    .replace(/[^a-z0-9_]/g, '_')
+    .slice(0, 60),
+  migrations: readMigrations(fileURLToPath(new URL('../migrations', import.meta.url))),
+});
+const repository = new CatalogueRepository(db);
+afterAll(async () => {
+  await db.pool.query(`DROP SCHEMA IF EXISTS "${db.schema}" CASCADE`);
+  await db.close();
+});
+
+const product = (sku: string, instanceType: string, overrides: Partial<InstanceProduct> = {}): InstanceProduct => ({
+  sku,
+  instanceType,
+  instanceFamily: 'General purpose',
+  operatingSystem: 'Linux',
+  tenancy: 'Shared',
+  licenseModel: 'No License required',
+  preInstalledSoftware: 'NA',
+  capacityStatus: 'Used',
+  vcpu: 2,
+  memoryGiB: Decimal.parse('8'),
+  gpu: 0,
+  storage: 'EBS only',
+  network: 'Up to 10 Gigabit',
+  ...overrides,
+});
+const onDemand = (sku: string, hourly: string): TermRate => ({
+  sku,
+  term: 'on-demand',
+  currency: 'USD',
+  hourly: Decimal.parse(hourly),
+  upfront: Decimal.ZERO,
+  leaseYears: null,
+  purchaseOption: null,
+  offeringClass: null,
+});
+
+async function catalogue(view = 'catalogue'): Promise<string[]> {
+  const result = await db.pool.query<{ instance_type: string; term: string; hourly: string; version: string }>(
+    `SELECT instance_type, term, hourly::text, version FROM ${db.table(view)} WHERE region = 'us-east-1' ORDER BY instance_type, term`,
+  );
+  return result.rows.map((r) => `${r.instance_type} ${r.term} ${r.hourly} @${r.version}`);
+}
+
+const v1 = { cloud: 'aws', region: 'us-east-1', version: '20261101000000' };
+const v2 = { ...v1, version: '20261201000000' };
+
+describe('the price catalogue', () => {
+  it('shows a version once it is whole, exact, and keeps the previous one whole through a sync cut short', async () => {
+    await repository.beginStaging(v1);
+    await repository.stageProducts(v1, [product('A', 'm5.large'), product('W', 'm5.large', { operatingSystem: 'Windows' })]);
+    await repository.stageTerms(v1, [onDemand('A', '0.0960000000'), onDemand('W', '0.1880000000')]);
+    expect(await catalogue()).toEqual([]);
+    expect(await repository.makeCurrent(v1, { publicationDate: '2026-11-01T00:00:00Z', etag: '"e1"', problems: [] })).toBe(2);
+    expect(await catalogue()).toEqual(['m5.large on-demand 0.096 @20261101000000', 'm5.large on-demand 0.188 @20261101000000']);
+    expect(await catalogue('default_catalogue')).toEqual(['m5.large on-demand 0.096 @20261101000000']);
+
+    // A sync of the next version stops halfway: readers still see v1, all of it.
+    await repository.beginStaging(v2);
+    await repository.stageProducts(v2, [product('A', 'm5.large'), product('B', 'm6i.large')]);
+    await repository.stageTerms(v2, [onDemand('A', '0.1')]);
+    expect(await catalogue()).toHaveLength(2);
+    expect((await catalogue()).every((row) => row.endsWith('@20261101000000'))).toBe(true);
+
+    // The next sync starts clean (the half-staged rows go), stages v2 whole and switches.
+    await repository.beginStaging(v2);
+    const staged = await db.pool.query(`SELECT count(*)::int AS n FROM ${db.table('products')} WHERE version = $1`, [v2.version]);
+    expect(staged.rows[0].n).toBe(0);
+    await repository.stageProducts(v2, [product('A', 'm5.large'), product('B', 'm6i.large')]);
+    await repository.stageTerms(v2, [onDemand('A', '0.0970000000'), onDemand('B', '0.0960000000')]);
+    expect(await repository.makeCurrent(v2, { publicationDate: '2026-12-01T00:00:00Z', etag: '"e2"', problems: ['a problem'] })).toBe(2);
+    expect(await catalogue()).toEqual(['m5.large on-demand 0.097 @20261201000000', 'm6i.large on-demand 0.096 @20261201000000']);
+    const left = await db.pool.query(`SELECT DISTINCT version FROM ${db.table('products')}`);
+    expect(left.rows.map((r) => r.version)).toEqual([v2.version]);
+    expect(await repository.region('aws', 'us-east-1')).toMatchObject({
+      currentVersion: v2.version,
+      etag: '"e2"',
+      lastResult: 'synced',
+      rows: 2,
+      problems: ['a problem'],
+    });
+  });
+});
