@@ -140,6 +140,12 @@ export class KafkaJsTransport implements Transport {
       groupId: options.groupId,
       // Also how long a member given a partition waits for its previous owner to let go of it.
       sessionTimeout: 10_000,
+      // How long a rebalance waits for every member to join again. A member killed with
+      // SIGKILL never does, and with kafkajs' default (60 s) a replacement started after it
+      // waited most of a minute for its first assignment. Members here join again as soon as
+      // their fetchers stop (the handover of partitions in hand is made between members, see
+      // kafkajs-subscription.ts), so 20 s is ample for a live one.
+      rebalanceTimeout: 20_000,
       heartbeatInterval: 1_000,
       // Short fetch waits keep redelivery from a delay topic close to its due time.
       maxWaitTimeInMs: 100,
@@ -259,13 +265,14 @@ export class KafkaJsTransport implements Transport {
   }
 }
 
-/** kafkajs wraps the broker's MESSAGE_TOO_LARGE in its retry errors; look down the causes. */
+/** About the bytes a record takes in a write: enough to keep writes well under the broker's limit. */
 function recordBytes(record: OutgoingRecord): number {
   let bytes = (record.value?.length ?? 0) + (record.key?.length ?? 0);
   for (const [name, value] of Object.entries(record.headers)) bytes += name.length + value.length;
   return bytes;
 }
 
+/** kafkajs wraps the broker's MESSAGE_TOO_LARGE in its retry errors; look down the causes. */
 function isTooLarge(error: unknown, depth = 0): boolean {
   if (typeof error !== 'object' || error === null || depth > 5) return false;
   if ((error as { type?: unknown }).type === 'MESSAGE_TOO_LARGE') return true;
