@@ -92,12 +92,15 @@ describe('metering', () => {
     ]);
     // One request per contract-month, with all its dimensions.
     expect(bed.clazar.http.requests('POST /metering/')).toHaveLength(2);
-    expect(
+    // Each contract's event is keyed by its contract, so it may land on a partition the tap reads
+    // after the month's announcement: wait for both rather than assume an order across partitions.
+    const sentKeys = () =>
       events
         .filter((e) => e.type === 'tickflow.metering.contract.sent')
         .map((e) => e.key)
-        .sort(),
-    ).toEqual(['c1', 'c2']);
+        .sort();
+    await eventually('both contract.sent events', async () => (sentKeys().length >= 2 ? true : undefined), 10_000);
+    expect(sentKeys()).toEqual(['c1', 'c2']);
 
     const status = await bed.status(service.url, PLAN, MONTH);
     expect(status).toMatchObject({ status: 'completed', files: 21, recordsRead: 753, recordsSkipped: 2, lastProcessedMonth: MONTH });
