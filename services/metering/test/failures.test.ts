@@ -68,7 +68,15 @@ describe('metering under failures', () => {
       const contract = status.contracts.find((c) => c.contractId === id);
       expect(contract?.accepted.map((a) => a.duplicate)).toEqual([true, true]);
     }
-    const failed = events.filter((e) => e.type === 'tickflow.metering.contract.failed');
+    // Events are keyed by contract: the tap may read some after the month's announcement.
+    const failed = await eventually(
+      'four contract.failed events',
+      async () => {
+        const found = events.filter((e) => e.type === 'tickflow.metering.contract.failed');
+        return found.length >= 4 ? found : undefined;
+      },
+      10_000,
+    );
     expect(failed.map((e) => `${e.key}:${e.payload.code}:${e.payload.final}`).sort()).toEqual([
       'a:HTTP_503:false',
       'b:HTTP_429:false',
@@ -143,8 +151,8 @@ describe('metering under failures', () => {
     expect(b).toMatchObject({ status: 'error', code: 'INVALID_CONTRACT', message: 'Contract is not active', sends: 1, retryCount: 0 });
     expect(b?.payload?.request.map((r) => `${r.dimension}:${r.quantity}`)).toEqual(['cpu_core_hours:11']);
     expect(status.contracts.find((c) => c.contractId === 'a')?.warnings.map((w) => w.dimension)).toEqual(['replicas']);
-    const failed = events.find((e) => e.type === 'tickflow.metering.contract.failed');
-    expect(failed?.payload).toMatchObject({
+    const failed = await eventually('b failed', async () => events.find((e) => e.type === 'tickflow.metering.contract.failed'), 10_000);
+    expect(failed.payload).toMatchObject({
       contractId: 'b',
       code: 'INVALID_CONTRACT',
       final: true,
