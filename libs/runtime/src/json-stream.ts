@@ -72,10 +72,13 @@ export async function* streamJsonBatches(
   for await (const chunk of chunks) {
     let text: string;
     try {
-      if (typeof chunk === 'string') text = chunk;
-      else if (!decoding && isAscii(chunk)) text = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('latin1');
+      if (typeof chunk === 'string') {
+        reader.ascii = false;
+        text = chunk;
+      } else if (!decoding && isAscii(chunk)) text = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('latin1');
       else {
         decoding = true;
+        reader.ascii = false;
         text = decoder.decode(chunk, { stream: true });
       }
     } catch {
@@ -92,8 +95,12 @@ class JsonStreamReader {
   private buffer = '';
   /** Position in `buffer` of the next character to look at. */
   private pos = 0;
-  /** Characters dropped from the front of `buffer` so far: positions in errors count from the document's start. */
+  /** Characters dropped from the front of `buffer` so far. */
   private dropped = 0;
+  /** The UTF-8 bytes those characters were: positions in errors are bytes from the document's start. */
+  private droppedBytes = 0;
+  /** Every character so far was one byte, so characters count bytes without encoding them again. */
+  ascii = true;
   private readonly stack: Frame[] = [];
   private rootDone = false;
   /** A selected value being read: where it began, its depth so far, and where its numbers are. */
@@ -112,8 +119,11 @@ class JsonStreamReader {
     this.maxValueChars = options.maxValueChars ?? 64 * 1024 * 1024;
   }
 
+  /** An error at `at`, a character of the document (the current one unless given), named by its byte offset. */
   error(problem: string, at = this.dropped + this.pos): JsonStreamError {
-    return new JsonStreamError(`${this.options.source ?? 'JSON'}: ${problem} at character ${at}`);
+    const inBuffer = Math.max(0, Math.min(at - this.dropped, this.buffer.length));
+    const byte = this.droppedBytes + (this.ascii ? inBuffer : Buffer.byteLength(this.buffer.slice(0, inBuffer)));
+    return new JsonStreamError(`${this.options.source ?? 'JSON'}: ${problem} at byte ${byte}`);
   }
 
   /** The values completed by `text`. */
@@ -137,6 +147,7 @@ class JsonStreamReader {
   private compact(): void {
     const keep = this.capture?.start ?? this.pos;
     if (keep > 0) {
+      this.droppedBytes += this.ascii ? keep : Buffer.byteLength(this.buffer.slice(0, keep));
       this.buffer = this.buffer.slice(keep);
       this.dropped += keep;
       this.pos -= keep;

@@ -59,11 +59,19 @@ describe('streamJson', () => {
     const at = doc.indexOf('{"a": 3');
     for (const size of [3, 4096]) {
       await expect(collect(doc, items, size)).rejects.toThrow(`doc.json: malformed value at [2] (`);
-      await expect(collect(doc, items, size)).rejects.toThrow(new RegExp(`at character ${at}$`));
+      await expect(collect(doc, items, size)).rejects.toThrow(new RegExp(`at byte ${at}$`));
     }
     // A number malformed in a run is named at its own place.
     const badNumber = '[{"a": 1}, {"a": 2-}]';
-    await expect(collect(badNumber, items, 4096)).rejects.toThrow(`malformed number '2-' at character ${badNumber.indexOf('2-')}`);
+    await expect(collect(badNumber, items, 4096)).rejects.toThrow(`malformed number '2-' at byte ${badNumber.indexOf('2-')}`);
+  });
+
+  it('names the byte where a document goes wrong, after characters of several bytes too', async () => {
+    const doc = `${JSON.stringify(Array.from({ length: 30 }, (_, i) => ({ i, name: i % 2 === 0 ? 'São Paulo 😀' : 'Ohio' })))}x`;
+    const at = Buffer.byteLength(doc) - 1;
+    for (const size of [1, 5, 64, 4096]) {
+      await expect(collect(doc, items, size)).rejects.toThrow(`unexpected text after the document at byte ${at}`);
+    }
   });
 
   it('gives numbers as numbers when asked', async () => {
@@ -108,7 +116,7 @@ describe('streamJson', () => {
       await expect(
         collect(doc, () => false),
         doc,
-      ).rejects.toThrow(/doc\.json: .* at character \d+/);
+      ).rejects.toThrow(/doc\.json: .* at byte \d+/);
     }
   });
 
@@ -134,7 +142,7 @@ describe('streamJson', () => {
           }
         })(),
         doc,
-      ).rejects.toThrow(/root\.json: the document is not a JSON array at character 0/);
+      ).rejects.toThrow(/root\.json: the document is not a JSON array at byte 0/);
     }
   });
 

@@ -28,7 +28,11 @@ export interface StandInReply {
   /** 200 unless given. */
   status?: number;
   headers?: Record<string, string>;
-  /** An object is sent as JSON, a string as text, a Buffer as bytes; the content-type follows unless `headers` sets one. */
+  /**
+   * An object is sent as JSON, a string as text, a Buffer as bytes, an async iterable of
+   * strings or Buffers as a stream (chunked, written as the client reads: a body of any size
+   * in little memory); the content-type follows unless `headers` sets one.
+   */
   body?: unknown;
 }
 
@@ -46,7 +50,9 @@ export type Fault =
   | { kind: 'reset'; processed?: boolean }
   | { kind: 'status'; status: number; body?: unknown; headers?: Record<string, string>; processed?: boolean }
   | { kind: 'rateLimit'; retryAfter?: number | Date; body?: unknown; headers?: Record<string, string>; processed?: boolean }
-  | { kind: 'malformed'; body?: string; processed?: boolean };
+  | { kind: 'malformed'; body?: string; processed?: boolean }
+  /** The normal reply, its connection dropped after `afterBytes` bytes of the body: a network cut mid-download. */
+  | { kind: 'cut'; afterBytes: number };
 
 export interface FaultOptions {
   /** How many matching calls the fault applies to (default 1), or every one until `clearFaults()`. */
@@ -135,11 +141,12 @@ export async function startHttpStandIn<const Route extends string>(options: Http
     try {
       const fault = takeFault(record.route, request);
       record.fault = fault;
-      if (fault === undefined) return send(response, await normalReply());
+      if (fault === undefined) return await send(response, await normalReply());
       if (fault.kind === 'delay') {
         await sleep(fault.ms, undefined, { signal: closing.signal });
-        return send(response, await normalReply());
+        return await send(response, await normalReply());
       }
+      if (fault.kind === 'cut') return await send(response, await normalReply(), fault.afterBytes);
       if (fault.processed) await normalReply();
       switch (fault.kind) {
         case 'timeout':
@@ -263,16 +270,42 @@ function parseRequest(incoming: IncomingMessage, rawBody: Buffer): StandInReques
   };
 }
 
-function send(response: ServerResponse, reply: StandInReply): void {
+/** Writes the reply; with `cutAfter`, only that many bytes of its body, then the connection is destroyed. */
+async function send(response: ServerResponse, reply: StandInReply, cutAfter?: number): Promise<void> {
   if (response.destroyed) return;
   const { body } = reply;
   const headers = Object.fromEntries(Object.entries(reply.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]));
-  let payload: string | Buffer = '';
+  let chunks: AsyncIterable<string | Buffer> | Iterable<string | Buffer> = [];
   let contentType: string | undefined;
-  if (Buffer.isBuffer(body)) [payload, contentType] = [body, 'application/octet-stream'];
-  else if (typeof body === 'string') [payload, contentType] = [body, 'text/plain; charset=utf-8'];
-  else if (body !== undefined) [payload, contentType] = [JSON.stringify(body), 'application/json'];
+  if (Buffer.isBuffer(body)) [chunks, contentType] = [[body], 'application/octet-stream'];
+  else if (typeof body === 'string') [chunks, contentType] = [[body], 'text/plain; charset=utf-8'];
+  else if (isAsyncIterable(body)) [chunks, contentType] = [body, 'application/octet-stream'];
+  else if (body !== undefined) [chunks, contentType] = [[JSON.stringify(body)], 'application/json'];
   if (contentType !== undefined && headers['content-type'] === undefined) headers['content-type'] = contentType;
   response.writeHead(reply.status ?? 200, headers);
-  response.end(payload);
+  let left = cutAfter ?? Number.POSITIVE_INFINITY;
+  for await (const chunk of chunks) {
+    if (response.destroyed) return;
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    if (bytes.length >= left) {
+      // Flushed first, so the client does receive the bytes before the connection drops.
+      await write(response, bytes.subarray(0, left));
+      response.destroy();
+      return;
+    }
+    left -= bytes.length;
+    await write(response, bytes);
+  }
+  if (cutAfter !== undefined) response.destroy();
+  else response.end();
+}
+
+function write(response: ServerResponse, bytes: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    response.write(bytes, (error) => (error ? reject(error) : resolve()));
+  });
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<string | Buffer> {
+  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 }

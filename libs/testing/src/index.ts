@@ -1,3 +1,17 @@
+export {
+  DEFAULT_INSTANCE_TYPES,
+  expectedRate,
+  instanceTypesOf,
+  linuxOnDemand,
+  type OfferFileSpec,
+  offerFileChunks,
+} from './aws-offer-file.ts';
+export {
+  type AwsPriceListStandIn,
+  type AwsPriceListStandInOptions,
+  type AwsRegionOffer,
+  startAwsPriceListStandIn,
+} from './aws-price-list-stand-in.ts';
 export { type ClazarStandIn, type ClazarStandInOptions, type ClazarUsage, startClazarStandIn } from './clazar-stand-in.ts';
 export { type CliRun, repoRoot, tickflow, tickflowJson } from './cli-process.ts';
 export { freePort } from './free-port.ts';

@@ -1,4 +1,6 @@
+import { expectedRate, offerFileChunks } from '@tickflow/testing';
 import { describe, expect, it } from 'vitest';
+import type { InstanceProduct, TermRate } from '../src/domain/ec2-offer.ts';
 import { OfferFileError, type OfferItem, readOfferFile } from '../src/domain/offer-file.ts';
 
 const offer = {
@@ -77,8 +79,54 @@ describe('an offer file read as a stream', () => {
   it('fails a file cut short or malformed, naming the character where it went wrong', async () => {
     const text = JSON.stringify(offer);
     const cut = text.slice(0, text.indexOf('"Reserved"') + 20);
-    await expect(read(cut)).rejects.toThrow(/us-east-1\/index\.json: .*ends.* at character \d+/);
+    await expect(read(cut)).rejects.toThrow(/us-east-1\/index\.json: .*ends.* at byte \d+/);
     const broken = text.replace('"SKU2":', '"SKU2" ');
-    await expect(read(broken)).rejects.toThrow(new RegExp(`expected ':' at character ${text.indexOf('"SKU2":') + 7}`));
+    await expect(read(broken)).rejects.toThrow(new RegExp(`expected ':' at byte ${text.indexOf('"SKU2":') + 7}`));
+  });
+});
+
+describe('an offer file as the price list serves it', () => {
+  it('reads every instance product and rate of a generated file, the rates exact', async () => {
+    const spec = {
+      region: 'eu-west-1',
+      version: '20261201000000',
+      instanceTypes: ['m5.large', 'p3.2xlarge'],
+      prices: { 'm5.large': '0.1070000000' },
+    };
+    const products: InstanceProduct[] = [];
+    const rates: TermRate[] = [];
+    for await (const batch of readOfferFile(offerFileChunks(spec), 'eu-west-1/index.json')) {
+      for (const item of batch) {
+        if (item.kind === 'product') products.push(item.product);
+        if (item.kind === 'terms') rates.push(...item.rates);
+        expect(item.kind).not.toBe('problem');
+      }
+    }
+    expect(products).toHaveLength(108);
+    expect(rates).toHaveLength(108 + 2 * 12 * 12);
+    const skuOf = (type: string, os: string, tenancy: string) =>
+      products.find(
+        (p) =>
+          p.instanceType === type &&
+          p.operatingSystem === os &&
+          p.tenancy === tenancy &&
+          p.capacityStatus === 'Used' &&
+          p.preInstalledSoftware === 'NA',
+      )?.sku;
+    for (const [type, os, tenancy] of [
+      ['m5.large', 'Linux', 'Shared'],
+      ['p3.2xlarge', 'Windows', 'Dedicated'],
+    ] as const) {
+      const sku = skuOf(type, os, tenancy);
+      const mine = rates.filter((r) => r.sku === sku);
+      expect(mine).toHaveLength(13);
+      for (const rate of mine)
+        expect([rate.term, rate.hourly.toString()]).toEqual([
+          rate.term,
+          expectedRate(spec, { instanceType: type, os, tenancy }, rate.term),
+        ]);
+    }
+    expect(rates.find((r) => r.sku === skuOf('m5.large', 'Linux', 'Shared') && r.term === 'on-demand')?.hourly.toString()).toBe('0.107');
+    expect(products.find((p) => p.instanceType === 'p3.2xlarge')).toMatchObject({ vcpu: 8, gpu: 1 });
   });
 });
