@@ -34,5 +34,13 @@ export {
   meteringContractRequested,
   meteringPlanMonthRequested,
 } from './events/metering-requests.ts';
+export {
+  type PricingPriceChanged,
+  type PricingRegionSyncRequested,
+  type PricingSyncCompleted,
+  pricingPriceChanged,
+  pricingRegionSyncRequested,
+  pricingSyncCompleted,
+} from './events/pricing.ts';
 export { type SchedulerTick, schedulerTick } from './events/scheduler-tick.ts';
 export { type PayloadProblem, payloadProblems } from './payload-problems.ts';

@@ -13,6 +13,12 @@ import {
   InvalidPayloadError,
   type JobFailed,
   jobFailed,
+  type PricingPriceChanged,
+  type PricingRegionSyncRequested,
+  type PricingSyncCompleted,
+  pricingPriceChanged,
+  pricingRegionSyncRequested,
+  pricingSyncCompleted,
   type SchedulerTick,
   schedulerTick,
 } from '../src/index.ts';
@@ -59,7 +65,104 @@ const jobFailedCase: EventCase<JobFailed> = {
   invalid: { value: { ...failure, reason: 'gave-up' }, field: 'reason' },
 };
 
-const cases = [schedulerTickCase, jobFailedCase] as EventCase<unknown>[];
+const regionSyncCase: EventCase<PricingRegionSyncRequested> = {
+  contract: pricingRegionSyncRequested,
+  examples: [
+    {
+      syncId: 'tick-1',
+      cloud: 'aws',
+      region: 'us-east-1',
+      version: '20261201000000',
+      url: '/offers/v1.0/aws/AmazonEC2/20261201000000/us-east-1/index.json',
+    },
+    { syncId: 'tick-1', cloud: 'azure', region: 'westeurope', version: null, url: null },
+  ],
+  invalid: { value: { syncId: 'tick-1', cloud: 'aws', region: 42, version: null, url: null }, field: 'region' },
+};
+
+const priceChangedCase: EventCase<PricingPriceChanged> = {
+  contract: pricingPriceChanged,
+  examples: [
+    {
+      cloud: 'aws',
+      region: 'us-east-1',
+      version: '20261202000000',
+      previousVersion: '20261201000000',
+      instanceType: 'm5.large',
+      operatingSystem: 'Linux',
+      tenancy: 'Shared',
+      licenseModel: 'No License required',
+      preInstalledSoftware: 'NA',
+      capacityStatus: 'Used',
+      term: 'on-demand',
+      change: 'up',
+      currency: 'USD',
+      oldHourly: '0.096',
+      newHourly: '0.1',
+      percent: '4.17',
+    },
+  ],
+  invalid: {
+    value: {
+      cloud: 'aws',
+      region: 'us-east-1',
+      version: 'v2',
+      previousVersion: 'v1',
+      instanceType: 'm5.large',
+      operatingSystem: 'Linux',
+      tenancy: 'Shared',
+      licenseModel: 'x',
+      preInstalledSoftware: 'NA',
+      capacityStatus: 'Used',
+      term: 'on-demand',
+      change: 'sideways',
+      currency: 'USD',
+      oldHourly: null,
+      newHourly: null,
+      percent: null,
+    },
+    field: 'change',
+  },
+};
+
+const syncCompletedCase: EventCase<PricingSyncCompleted> = {
+  contract: pricingSyncCompleted,
+  examples: [
+    {
+      syncId: 'tick-1',
+      cloud: 'aws',
+      region: 'us-east-1',
+      result: 'synced',
+      version: '20261202000000',
+      previousVersion: null,
+      rows: 850_000,
+      changes: 0,
+      problems: 1,
+      missingAttributes: { vcpu: 2 },
+      bytes: 4_500_000_000,
+      durationMs: 41_000,
+    },
+  ],
+  invalid: {
+    value: {
+      syncId: 'tick-1',
+      cloud: 'aws',
+      region: 'us-east-1',
+      result: 'synced',
+      version: null,
+      previousVersion: null,
+      rows: 1.5,
+      changes: 0,
+      problems: 0,
+      missingAttributes: {},
+      bytes: 0,
+      durationMs: 0,
+    },
+    field: 'rows',
+  },
+};
+
+const cases = [schedulerTickCase, jobFailedCase, regionSyncCase, priceChangedCase, syncCompletedCase] as EventCase<unknown>[];
 
 describe.each(cases)('$contract.type', ({ contract, examples, invalid }) => {
   const avroType = avsc.Type.forSchema(contract.schema as unknown as avsc.Schema);

@@ -57,6 +57,15 @@ async function catalogue(view = 'catalogue'): Promise<string[]> {
 }
 
 const v1 = { cloud: 'aws', region: 'us-east-1', version: '20261101000000' };
+const findings = (etag: string, problems: string[] = []) => ({
+  publicationDate: '2026-11-01T00:00:00Z',
+  etag,
+  problems,
+  problemCount: problems.length,
+  missingAttributes: {},
+  bytes: 1000,
+  durationMs: 5,
+});
 const v2 = { ...v1, version: '20261201000000' };
 
 describe('the price catalogue', () => {
@@ -65,7 +74,7 @@ describe('the price catalogue', () => {
     await repository.stageProducts(v1, [product('A', 'm5.large'), product('W', 'm5.large', { operatingSystem: 'Windows' })]);
     await repository.stageTerms(v1, [onDemand('A', '0.0960000000'), onDemand('W', '0.1880000000')]);
     expect(await catalogue()).toEqual([]);
-    expect(await repository.makeCurrent(v1, { publicationDate: '2026-11-01T00:00:00Z', etag: '"e1"', problems: [] })).toBe(2);
+    expect(await repository.makeCurrent(v1, findings('"e1"'))).toMatchObject({ rows: 2, changes: 0, previousVersion: null });
     expect(await catalogue()).toEqual(['m5.large on-demand 0.096 @20261101000000', 'm5.large on-demand 0.188 @20261101000000']);
     expect(await catalogue('default_catalogue')).toEqual(['m5.large on-demand 0.096 @20261101000000']);
 
@@ -82,7 +91,11 @@ describe('the price catalogue', () => {
     expect(staged.rows[0].n).toBe(0);
     await repository.stageProducts(v2, [product('A', 'm5.large'), product('B', 'm6i.large')]);
     await repository.stageTerms(v2, [onDemand('A', '0.0970000000'), onDemand('B', '0.0960000000')]);
-    expect(await repository.makeCurrent(v2, { publicationDate: '2026-12-01T00:00:00Z', etag: '"e2"', problems: ['a problem'] })).toBe(2);
+    expect(await repository.makeCurrent(v2, findings('"e2"', ['a problem']))).toMatchObject({
+      rows: 2,
+      changes: 3,
+      previousVersion: v1.version,
+    });
     expect(await catalogue()).toEqual(['m5.large on-demand 0.097 @20261201000000', 'm6i.large on-demand 0.096 @20261201000000']);
     const left = await db.pool.query(`SELECT DISTINCT version FROM ${db.table('products')}`);
     expect(left.rows.map((r) => r.version)).toEqual([v2.version]);
@@ -93,5 +106,15 @@ describe('the price catalogue', () => {
       rows: 2,
       problems: ['a problem'],
     });
+
+    // What differs from v1, by sku and term, exactly: A up, W gone, B new.
+    const changes = await repository.changesOf(v2, null, 10);
+    expect(changes.map((c) => [c.sku, c.instanceType, c.operatingSystem, c.change, c.oldHourly, c.newHourly, c.percent])).toEqual([
+      ['A', 'm5.large', 'Linux', 'up', '0.096', '0.097', '1.04'],
+      ['B', 'm6i.large', 'Linux', 'added', null, '0.096', null],
+      ['W', 'm5.large', 'Windows', 'removed', '0.188', null, null],
+    ]);
+    expect((await repository.changesOf(v2, { sku: 'A', term: 'on-demand' }, 1)).map((c) => c.sku)).toEqual(['B']);
+    expect((await repository.history('aws', 'us-east-1', 'm5.large', 10)).map((c) => c.sku).sort()).toEqual(['A', 'W']);
   });
 });

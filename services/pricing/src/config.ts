@@ -1,0 +1,32 @@
+// Pricing's own variables, validated with the common ones at start: a bad value stops the
+// start with a message naming the variable.
+import { delayListVar, durationVar, intVar, listVar, secretVar, stringVar, urlVar } from '@tickflow/runtime';
+import { z } from 'zod';
+
+/** An AWS region code as the price list names regions: `us-east-1`, `ap-southeast-2`, `us-gov-west-1`. */
+const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+
+export const pricingConfig = z.object({
+  /** Prefix of the topics and the consumer group; tests run several side by side. */
+  PRICING_INSTANCE: stringVar('pricing').refine((v) => /^[A-Za-z0-9._-]+$/.test(v), 'must be a topic-safe name'),
+  /** The public AWS price list (Bulk API); no credentials. */
+  PRICING_AWS_BASE_URL: urlVar(['http', 'https'], 'https://pricing.us-east-1.amazonaws.com'),
+  /** Regions to sync, e.g. `us-east-1,eu-west-1`; empty: every region the region index lists. */
+  PRICING_AWS_REGIONS: listVar('').refine(
+    (regions) => regions.every((r) => AWS_REGION.test(r)),
+    'must be a comma-separated list of AWS region codes such as us-east-1',
+  ),
+  /** Rows (products or rates) written per statement while an offer file is staged. */
+  PRICING_BATCH_ROWS: intVar(5000, 100, 100_000),
+  /** Longest wait for the price list to answer or to send the next bytes of a file. */
+  PRICING_FETCH_TIMEOUT: durationVar('60s'),
+  /** A region's sync that fails for a passing reason (5xx, network, a file cut short) waits in these tiers. */
+  PRICING_RETRY_TIERS: delayListVar('1m,10m,1h'),
+  /** Partitions of pricing's request topic: as many regions sync at once (one per partition). */
+  PRICING_PARTITIONS: intVar(2, 1, 64),
+  PRICING_DB_SCHEMA: stringVar('pricing').refine((v) => /^[a-z_][a-z0-9_]{0,62}$/.test(v), 'must be a lower-case SQL name'),
+  /** The token the HTTP API's write routes ask for (`Authorization: Bearer …`). */
+  PRICING_API_TOKEN: secretVar({ minLength: 16 }),
+});
+
+export type PricingConfig = z.infer<typeof pricingConfig>;

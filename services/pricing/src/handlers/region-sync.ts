@@ -1,0 +1,135 @@
+// One region's sync: skip it when the region index names the version already current (no
+// request) or the file answers 304 to its ETag; otherwise stream the file into the staging of
+// its version and switch the region to it at once (the previous catalogue stays readable until
+// then, whatever stops the sync). Then announce: one `price.changed` per row that differs, and
+// a `sync.completed`. The announcement is marked done only after it went out, so a sync that
+// dies between the switch and the events announces on redelivery (at least once).
+import { type PricingRegionSyncRequested, type PricingSyncCompleted, pricingPriceChanged, pricingSyncCompleted } from '@tickflow/contracts';
+import { FatalError, type Handler, type MessageContext } from '@tickflow/messaging';
+import { describeError } from '@tickflow/runtime';
+import type { AwsPriceList } from '../adapters/aws-price-list.ts';
+import type { CatalogueRepository, RegionState } from '../adapters/catalogue-repository.ts';
+import { OfferFileError, readOfferFile } from '../domain/offer-file.ts';
+import type { PricingMetrics } from '../metrics.ts';
+import { stageOffer } from '../offer-staging.ts';
+
+export interface RegionSyncDependencies {
+  priceList: AwsPriceList;
+  repository: CatalogueRepository;
+  metrics: PricingMetrics;
+  batchRows: number;
+}
+
+/** Changes emitted at once: the transport writes them together. */
+const ANNOUNCE_PAGE = 500;
+
+export function regionSyncHandler(deps: RegionSyncDependencies): Handler<PricingRegionSyncRequested> {
+  return async (message) => {
+    const { cloud, region, version, url } = message.payload;
+    const started = Date.now();
+    const state = await deps.repository.region(cloud, region);
+
+    // An earlier delivery switched the region but may not have announced it.
+    if (
+      state?.currentVersion != null &&
+      state.announcedVersion !== state.currentVersion &&
+      (version === null || version === state.currentVersion)
+    ) {
+      await announce(message, deps, state);
+      return;
+    }
+    const unchanged = async (reason: string) => {
+      await deps.repository.recordUnchanged(cloud, region);
+      deps.metrics.syncs.observe({ cloud, result: 'unchanged' }, (Date.now() - started) / 1000);
+      await message.emit(pricingSyncCompleted, summary(message.payload, state, 'unchanged', Date.now() - started), `${cloud}/${region}`);
+      message.log.info('region unchanged', { cloud, region, version: state?.currentVersion ?? null, reason });
+    };
+    if (version !== null && state?.currentVersion === version) return unchanged('the region index names the current version');
+    if (url === null) throw new FatalError(`${cloud}/${region}: the sync request names no offer file`);
+
+    try {
+      const opened = await deps.priceList.openOffer(url, { etag: state?.etag ?? null }, message.signal);
+      if (opened.status === 'not-modified') return unchanged('the offer file answered 304 to its ETag');
+      const staged = await stageOffer(readOfferFile(opened.chunks, url), deps.repository, {
+        cloud,
+        region,
+        expectedVersion: version,
+        batchRows: deps.batchRows,
+        onRows: (kind, count) => deps.metrics.rowsParsed.inc({ kind }, count),
+      });
+      const current = await deps.repository.makeCurrent(
+        { cloud, region, version: staged.version },
+        { ...staged.findings, etag: opened.etag, bytes: opened.bytesRead(), durationMs: Date.now() - started },
+      );
+      deps.metrics.syncs.observe({ cloud, result: 'synced' }, (Date.now() - started) / 1000);
+      message.log.info('region synced', {
+        cloud,
+        region,
+        version: current.currentVersion,
+        previousVersion: current.previousVersion,
+        rows: current.rows,
+        changes: current.changes,
+        bytes: current.bytes,
+        problems: current.problemCount,
+        missingAttributes: current.missingAttributes,
+      });
+      await announce(message, deps, current);
+    } catch (error) {
+      deps.metrics.syncs.observe({ cloud, result: 'failed' }, (Date.now() - started) / 1000);
+      await deps.repository.recordFailure(cloud, region, describeError(error).message).catch(() => undefined);
+      // A file that is not what it should be stays so when fetched again: to the dead letters, named.
+      if (error instanceof OfferFileError) throw new FatalError(error.message, { cause: error });
+      throw error;
+    }
+  };
+}
+
+async function announce(
+  message: MessageContext<PricingRegionSyncRequested>,
+  deps: RegionSyncDependencies,
+  state: RegionState,
+): Promise<void> {
+  const { cloud, region } = state;
+  const version = state.currentVersion as string;
+  if (state.previousVersion !== null) {
+    let after: { sku: string; term: string } | null = null;
+    while (true) {
+      const page = await deps.repository.changesOf({ cloud, region, version }, after, ANNOUNCE_PAGE);
+      if (page.length === 0) break;
+      const previousVersion = state.previousVersion;
+      await Promise.all(
+        page.map(({ sku: _, detectedAt: __, ...change }) =>
+          message.emit(pricingPriceChanged, { cloud, region, version, previousVersion, ...change }, change.instanceType),
+        ),
+      );
+      for (const change of page) deps.metrics.changes.inc({ change: change.change });
+      const last = page[page.length - 1] as { sku: string; term: string };
+      after = { sku: last.sku, term: last.term };
+    }
+  }
+  await message.emit(pricingSyncCompleted, summary(message.payload, state, 'synced', state.durationMs), `${cloud}/${region}`);
+  await deps.repository.markAnnounced({ cloud, region, version });
+}
+
+function summary(
+  request: PricingRegionSyncRequested,
+  state: RegionState | null,
+  result: PricingSyncCompleted['result'],
+  durationMs: number,
+): PricingSyncCompleted {
+  const synced = result === 'synced' && state !== null;
+  return {
+    syncId: request.syncId,
+    cloud: request.cloud,
+    region: request.region,
+    result,
+    version: state?.currentVersion ?? null,
+    previousVersion: synced ? state.previousVersion : null,
+    rows: state?.rows ?? 0,
+    changes: synced ? state.changes : 0,
+    problems: synced ? state.problemCount : 0,
+    missingAttributes: synced ? state.missingAttributes : {},
+    bytes: synced ? state.bytes : 0,
+    durationMs,
+  };
+}

@@ -1,0 +1,80 @@
+// Pricing, defined once: its configuration, its topics, and what it is made of. Syncs the
+// public AWS EC2 price list into a catalogue in PostgreSQL and announces what changed (see the README).
+import { fileURLToPath } from 'node:url';
+import { pricingPriceChanged, pricingRegionSyncRequested, pricingSyncCompleted, schedulerTick } from '@tickflow/contracts';
+import { dedupe, defineService, logging } from '@tickflow/messaging';
+import { readMigrations, ServiceDatabase } from '@tickflow/runtime';
+import { AwsPriceList } from './adapters/aws-price-list.ts';
+import { CatalogueRepository } from './adapters/catalogue-repository.ts';
+import { pricingConfig } from './config.ts';
+import { regionSyncHandler } from './handlers/region-sync.ts';
+import { schedulerTickHandler } from './handlers/scheduler-tick.ts';
+import { pricingApi } from './http-api.ts';
+import { PricingMetrics } from './metrics.ts';
+import { pricingTopics, requestsTopic } from './topics.ts';
+
+const migrationsDirectory = fileURLToPath(new URL('../migrations', import.meta.url));
+
+export const service = defineService({
+  service: 'pricing',
+  config: pricingConfig,
+  uses: ['postgres'],
+  requiredSecrets: ['PRICING_API_TOKEN'],
+  instance: (config) => config.PRICING_INSTANCE,
+  topics: (config, instance) => pricingTopics(instance, config.PRICING_RETRY_TIERS, config.PRICING_PARTITIONS),
+  async create({ config, instance, log, registerMetrics }) {
+    const metrics = new PricingMetrics();
+    registerMetrics(metrics.registry);
+    const db = new ServiceDatabase({
+      databaseUrl: config.infrastructure.databaseUrl,
+      applicationName: 'tickflow-pricing',
+      schema: config.PRICING_DB_SCHEMA,
+      migrations: readMigrations(migrationsDirectory),
+      // Per region syncing: two staging writes in flight and the switch.
+      poolSize: config.PRICING_PARTITIONS * 3 + 4,
+      onMigrated: (applied) => {
+        if (applied.length > 0) log.info('migrations applied', { applied, schema: config.PRICING_DB_SCHEMA });
+      },
+    });
+    const repository = new CatalogueRepository(db);
+    const priceList = new AwsPriceList({
+      baseUrl: config.PRICING_AWS_BASE_URL,
+      timeoutMs: config.PRICING_FETCH_TIMEOUT,
+      onCall: ({ route, status, seconds }) => metrics.priceListCalls.observe({ route, status: String(status) }, seconds),
+      onBytes: (bytes) => metrics.bytesRead.inc(bytes),
+    });
+    // PostgreSQL may be down at start: the service still starts, and each handler tries the migrations again first.
+    await db.ready().catch((error: unknown) => log.warn('PostgreSQL not ready; migrations will be retried', { error }));
+    const requests = requestsTopic(instance);
+    return {
+      routes(router) {
+        router
+          .use(logging())
+          .use(dedupe())
+          .route(
+            requests,
+            schedulerTick,
+            schedulerTickHandler({ priceList, regions: config.PRICING_AWS_REGIONS, requestsTopic: requests }),
+            // Options of the topic, for both types: a region's file may take minutes to stream.
+            { concurrency: config.PRICING_PARTITIONS, timeoutMs: 30 * 60_000 },
+          )
+          .route(
+            requests,
+            pricingRegionSyncRequested,
+            regionSyncHandler({ priceList, repository, metrics, batchRows: config.PRICING_BATCH_ROWS }),
+          )
+          .emits(pricingPriceChanged, pricingSyncCompleted);
+      },
+      http: pricingApi({ repository }),
+      readiness: async () => ({
+        postgres: await db.check().then(
+          () => true,
+          () => 'unreachable',
+        ),
+      }),
+      async stop() {
+        await db.close().catch(() => undefined);
+      },
+    };
+  },
+});

@@ -1,0 +1,106 @@
+// What pricing's tests share: the service as a real process with its own topics and PostgreSQL
+// schema, the AWS price list stand-in it syncs from, and the events it writes, read back from Kafka.
+import { fileURLToPath } from 'node:url';
+import { schedulerTick } from '@tickflow/contracts';
+import {
+  type AwsPriceListStandIn,
+  type AwsRegionOffer,
+  EventTap,
+  eventually,
+  type ReadEvent,
+  type StartedServiceProcess,
+  stack,
+  startAwsPriceListStandIn,
+  startServiceProcess,
+  uniqueName,
+} from '@tickflow/testing';
+import pg from 'pg';
+
+const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+export const db = new pg.Pool({ connectionString: stack.databaseUrl, max: 4 });
+
+export class PricingBed {
+  readonly instance = uniqueName('pricing');
+  readonly schema = this.instance.replaceAll('-', '_');
+  readonly tap = new EventTap();
+  readonly processes: StartedServiceProcess[] = [];
+  priceList!: AwsPriceListStandIn;
+  events: ReadEvent[] = [];
+  private ticks = 0;
+
+  async startPriceList(regions: Record<string, AwsRegionOffer>): Promise<AwsPriceListStandIn> {
+    this.priceList = await startAwsPriceListStandIn({ regions });
+    return this.priceList;
+  }
+
+  async start(env: Record<string, string> = {}): Promise<StartedServiceProcess> {
+    const started = await startServiceProcess(main, {
+      PRICING_INSTANCE: this.instance,
+      PRICING_DB_SCHEMA: this.schema,
+      PRICING_AWS_BASE_URL: this.priceList.url,
+      PRICING_RETRY_TIERS: '1s,2s',
+      PRICING_BATCH_ROWS: '500',
+      PRICING_FETCH_TIMEOUT: '5s',
+      ...env,
+    });
+    this.processes.push(started);
+    if (this.processes.length === 1) this.events = await this.tap.read(`${this.instance}.events`);
+    return started;
+  }
+
+  /** Sends a tick of the daily schedule, as the scheduler would; each tick is a new slot. */
+  tick(payload: Record<string, string> = {}, headers: Record<string, string> = {}) {
+    this.ticks += 1;
+    const scheduledTime = new Date(Date.UTC(2026, 11, this.ticks, 2)).toISOString();
+    return this.tap.send(
+      `${this.instance}.requests`,
+      schedulerTick,
+      { schedule: 'pricing-daily', scheduledTime, payload },
+      'tick',
+      headers,
+    );
+  }
+
+  /** The `sync.completed` events so far, or waits until there are `count` of them. */
+  async completed(count: number, timeoutMs = 60_000): Promise<ReadEvent[]> {
+    return eventually(
+      `${count} sync.completed events`,
+      async () => {
+        const found = this.events.filter((e) => e.type === 'tickflow.pricing.sync.completed');
+        return found.length >= count ? found : undefined;
+      },
+      timeoutMs,
+    );
+  }
+
+  changes(): ReadEvent[] {
+    return this.events.filter((e) => e.type === 'tickflow.pricing.price.changed');
+  }
+
+  /** The catalogue as readers see it, straight from PostgreSQL: `instanceType os tenancy capacity sw term hourly @version`. */
+  async catalogue(region: string): Promise<string[]> {
+    const result = await db.query<Record<string, string>>(
+      `SELECT instance_type, operating_system, tenancy, capacity_status, pre_installed_software, license_model, term, hourly::text, version
+         FROM "${this.schema}".catalogue WHERE region = $1 ORDER BY 1, 2, 3, 4, 5, 6, 7`,
+      [region],
+    );
+    return result.rows.map(
+      (r) =>
+        `${r.instance_type} ${r.operating_system} ${r.tenancy} ${r.capacity_status} ${r.pre_installed_software} ${r.license_model} ${r.term} ${r.hourly} @${r.version}`,
+    );
+  }
+
+  async region(region: string): Promise<Record<string, unknown> | undefined> {
+    const result = await db
+      .query(`SELECT * FROM "${this.schema}".regions WHERE cloud = 'aws' AND region = $1`, [region])
+      .catch(() => undefined);
+    return result?.rows[0];
+  }
+
+  async stop(): Promise<void> {
+    for (const p of this.processes.splice(0)) p.child.kill('SIGKILL');
+    await this.tap.close();
+    await this.priceList?.close().catch(() => undefined);
+    await db.query(`DROP SCHEMA IF EXISTS "${this.schema}" CASCADE`).catch(() => undefined);
+  }
+}
