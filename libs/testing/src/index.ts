@@ -10,6 +10,7 @@ export {
   type AwsPriceListStandIn,
   type AwsPriceListStandInOptions,
   type AwsRegionOffer,
+  OFFER_ROUTE,
   startAwsPriceListStandIn,
 } from './aws-price-list-stand-in.ts';
 export { type ClazarStandIn, type ClazarStandInOptions, type ClazarUsage, startClazarStandIn } from './clazar-stand-in.ts';

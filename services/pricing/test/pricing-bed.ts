@@ -97,6 +97,35 @@ export class PricingBed {
     return result?.rows[0];
   }
 
+  /** Waits until the region's row holds what `ready` looks for. */
+  eventuallyRegion(region: string, ready: (row: Record<string, unknown>) => boolean, timeoutMs = 30_000): Promise<Record<string, unknown>> {
+    return eventually(
+      `region ${region} as expected`,
+      async () => {
+        const row = await this.region(region);
+        return row !== undefined && ready(row) ? row : undefined;
+      },
+      timeoutMs,
+    );
+  }
+
+  /** Waits until `events` (a tap's live array) holds `count` records. */
+  eventuallyEvents(events: ReadEvent[], count: number, timeoutMs = 30_000): Promise<ReadEvent[]> {
+    return eventually(`${count} records`, async () => (events.length >= count ? events : undefined), timeoutMs);
+  }
+
+  /** Waits until rows of `version` are being staged: a sync is mid-file. */
+  eventuallyStaged(version: string, timeoutMs = 30_000): Promise<true> {
+    return eventually(
+      `rows of ${version} staged`,
+      async () => {
+        const result = await db.query(`SELECT 1 FROM "${this.schema}".terms WHERE version = $1 LIMIT 1`, [version]);
+        return result.rowCount === 1 ? true : undefined;
+      },
+      timeoutMs,
+    );
+  }
+
   async stop(): Promise<void> {
     for (const p of this.processes.splice(0)) p.child.kill('SIGKILL');
     await this.tap.close();
