@@ -1,6 +1,6 @@
 // The CLI reaches the same infrastructure as the services, from the same variables, plus
-// the HTTP APIs of the scheduler, the aggregator and metering. The token is a secret: it is passed on, never printed.
-import { type Infrastructure, loadConfig, loadInfrastructure, readLocalApiToken, secretVar, urlVar } from '@tickflow/runtime';
+// the HTTP APIs of the scheduler, the aggregator, metering and pricing. The token is a secret: it is passed on, never printed.
+import { type Infrastructure, loadConfig, loadInfrastructure, readLocalApiToken, secretVar, stringVar, urlVar } from '@tickflow/runtime';
 import { z } from 'zod';
 
 export interface CliConfig {
@@ -15,6 +15,9 @@ export interface CliConfig {
   aggregatorApiToken: string | undefined;
   meteringUrl: string;
   meteringApiToken: string | undefined;
+  pricingUrl: string;
+  /** Where `tickflow pricing sync` sends its tick: `<PRICING_INSTANCE>.requests`. */
+  pricingRequestsTopic: string;
 }
 
 const servicesSchema = z.object({
@@ -24,6 +27,8 @@ const servicesSchema = z.object({
   AGGREGATOR_API_TOKEN: secretVar({ minLength: 1 }),
   METERING_URL: urlVar(['http', 'https'], 'http://127.0.0.1:7001'),
   METERING_API_TOKEN: secretVar({ minLength: 1 }),
+  PRICING_URL: urlVar(['http', 'https'], 'http://127.0.0.1:7003'),
+  PRICING_INSTANCE: stringVar('pricing').refine((v) => /^[A-Za-z0-9._-]+$/.test(v), 'must be a topic-safe name'),
 });
 
 export function loadCliConfig(env: Record<string, string | undefined> = process.env): CliConfig {
@@ -42,5 +47,7 @@ export function loadCliConfig(env: Record<string, string | undefined> = process.
     aggregatorApiToken: services.AGGREGATOR_API_TOKEN || readLocalApiToken(env),
     meteringUrl: services.METERING_URL.replace(/\/+$/, ''),
     meteringApiToken: services.METERING_API_TOKEN || readLocalApiToken(env),
+    pricingUrl: services.PRICING_URL.replace(/\/+$/, ''),
+    pricingRequestsTopic: `${services.PRICING_INSTANCE}.requests`,
   };
 }

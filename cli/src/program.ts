@@ -30,7 +30,7 @@ const examples = (...lines: string[]) => `\n${lines.length > 1 ? 'Examples' : 'E
 
 export function buildProgram(streams: CliStreams, run: (json: boolean | undefined, command: Run) => Promise<void>): Command {
   const program = new Command('tickflow')
-    .description('operate tickflow: events, schedules, aggregations, metering, dead letters, consumer offsets and lag, topics')
+    .description('operate tickflow: events, schedules, aggregations, metering, pricing, dead letters, consumer offsets and lag, topics')
     // Set before the commands are added: subcommands inherit these.
     .exitOverride()
     .configureOutput({ writeOut: (text) => streams.stdout.write(text), writeErr: (text) => streams.stderr.write(text) })
@@ -119,6 +119,42 @@ export function buildProgram(streams: CliStreams, run: (json: boolean | undefine
     .action((plan: string, month: string, options: { contract?: string; json?: boolean }) =>
       run(options.json, async (context, output) =>
         (await import('./commands/metering.ts')).meteringRetryCommand(context, output, plan, month, options),
+      ),
+    );
+
+  const pricing = program
+    .command('pricing')
+    .description("pricing's catalogue: a sync now, each region's state, an instance type's prices (PRICING_URL)");
+  pricing
+    .command('sync')
+    .description('sync prices now: a tick of pricing-daily sent onto pricing.requests (every configured region, or those given)')
+    .option('--region <regions>', 'comma-separated AWS region codes, e.g. us-east-1,eu-west-1')
+    .option('--cloud <cloud>', 'the cloud to sync: aws')
+    .option('--json', 'print the result as JSON')
+    .addHelpText('after', examples('tickflow pricing sync', 'tickflow pricing sync --region us-east-1'))
+    .action((options: { region?: string; cloud?: string; json?: boolean }) =>
+      run(options.json, async (context, output) => (await import('./commands/pricing.ts')).pricingSyncCommand(context, output, options)),
+    );
+  pricing
+    .command('status')
+    .description("each region's catalogue version, last sync and result")
+    .option('--json', 'print the result as JSON')
+    .addHelpText('after', examples('tickflow pricing status'))
+    .action((options: { json?: boolean }) =>
+      run(options.json, async (context, output) => (await import('./commands/pricing.ts')).pricingStatusCommand(context, output)),
+    );
+  pricing
+    .command('show')
+    .description("an instance type's prices in a region (every OS, tenancy and term of running instances) and its last changes")
+    .argument('<instanceType>', 'e.g. m5.large')
+    .option('--region <region>', 'the region, e.g. us-east-1 (required)')
+    .option('--cloud <cloud>', 'the cloud: aws')
+    .option('--all', 'capacity reservations too')
+    .option('--json', 'print the result as JSON')
+    .addHelpText('after', examples('tickflow pricing show m5.large --region us-east-1'))
+    .action((instanceType: string, options: { region?: string; cloud?: string; all?: boolean; json?: boolean }) =>
+      run(options.json, async (context, output) =>
+        (await import('./commands/pricing.ts')).pricingShowCommand(context, output, instanceType, options),
       ),
     );
 

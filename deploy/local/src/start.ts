@@ -8,6 +8,7 @@ import { createInterface } from 'node:readline';
 import { ensureLocalApiToken } from '@tickflow/runtime';
 import { InstallError } from './installers.ts';
 import { clazarStandInScript, prepareLocalMetering } from './local-metering.ts';
+import { awsPriceListStandInScript, prepareLocalPricing } from './local-pricing.ts';
 import { SERVICE_NODE_FLAGS } from './node-flags.ts';
 import { repoRoot } from './paths.ts';
 import { StackError, status, up } from './stack.ts';
@@ -68,6 +69,16 @@ async function main(): Promise<number> {
     if (metering.standIn) {
       processes.unshift({ name: 'clazar', script: clazarStandInScript });
       console.log(`stack | metering sends to the Clazar stand-in at ${env.CLAZAR_API_URL} (set CLAZAR_API_URL for a real one)`);
+    }
+  }
+  if (services.includes('pricing')) {
+    const pricing = prepareLocalPricing(env);
+    env = pricing.env;
+    if (pricing.standIn) {
+      processes.unshift({ name: 'aws-prices', script: awsPriceListStandInScript });
+      console.log(
+        `stack | pricing syncs from the AWS price list stand-in at ${env.PRICING_AWS_BASE_URL} (set PRICING_AWS_BASE_URL for the real one)`,
+      );
     }
   }
   const width = Math.max(...processes.map((p) => p.name.length));
