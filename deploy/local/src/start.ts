@@ -9,7 +9,7 @@ import { ensureLocalApiToken } from '@tickflow/runtime';
 import { InstallError } from './installers.ts';
 import { clazarStandInScript, prepareLocalMetering } from './local-metering.ts';
 import { awsPriceListStandInScript, prepareLocalPricing } from './local-pricing.ts';
-import { SERVICE_NODE_FLAGS } from './node-flags.ts';
+import { serviceNodeFlags } from './node-flags.ts';
 import { repoRoot } from './paths.ts';
 import { StackError, status, up } from './stack.ts';
 
@@ -38,7 +38,7 @@ function localEnv(token: string): NodeJS.ProcessEnv {
 }
 
 function run(name: string, script: string, width: number, env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, '--import', 'tsx', script], {
+  const child = spawn(process.execPath, [...serviceNodeFlags(name), '--import', 'tsx', script], {
     cwd: repoRoot,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
