@@ -121,6 +121,9 @@ export async function pricingShowCommand(
   output.result({ ...shown, prices }, (s) => renderShown(s));
 }
 
+/** Shared first, as most people run: then Dedicated, then Host. */
+const tenancyRank = (tenancy: string) => ['Shared', 'Dedicated', 'Host'].indexOf(tenancy) >>> 0;
+
 function renderShown(s: Shown): string {
   const first = s.prices[0];
   const head = [
@@ -131,7 +134,7 @@ function renderShown(s: Shown): string {
       a.operatingSystem.localeCompare(b.operatingSystem) ||
       a.preInstalledSoftware.localeCompare(b.preInstalledSoftware) ||
       a.licenseModel.localeCompare(b.licenseModel) ||
-      a.tenancy.localeCompare(b.tenancy) ||
+      tenancyRank(a.tenancy) - tenancyRank(b.tenancy) ||
       a.capacityStatus.localeCompare(b.capacityStatus) ||
       a.term.localeCompare(b.term),
   );
