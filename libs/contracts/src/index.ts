@@ -38,9 +38,11 @@ export {
   type PricingPriceChanged,
   type PricingRegionSyncRequested,
   type PricingSyncCompleted,
+  type PricingWebhookDelivery,
   pricingPriceChanged,
   pricingRegionSyncRequested,
   pricingSyncCompleted,
+  pricingWebhookDelivery,
 } from './events/pricing.ts';
 export { type SchedulerTick, schedulerTick } from './events/scheduler-tick.ts';
 export { type PayloadProblem, payloadProblems } from './payload-problems.ts';

@@ -16,9 +16,11 @@ import {
   type PricingPriceChanged,
   type PricingRegionSyncRequested,
   type PricingSyncCompleted,
+  type PricingWebhookDelivery,
   pricingPriceChanged,
   pricingRegionSyncRequested,
   pricingSyncCompleted,
+  pricingWebhookDelivery,
   type SchedulerTick,
   schedulerTick,
 } from '../src/index.ts';
@@ -162,7 +164,32 @@ const syncCompletedCase: EventCase<PricingSyncCompleted> = {
   },
 };
 
-const cases = [schedulerTickCase, jobFailedCase, regionSyncCase, priceChangedCase, syncCompletedCase] as EventCase<unknown>[];
+const webhookDeliveryCase: EventCase<PricingWebhookDelivery> = {
+  contract: pricingWebhookDelivery,
+  examples: [
+    {
+      deliveryId: 'aws/us-east-1/20261202000000/7d3c',
+      webhookId: '7d3c',
+      cloud: 'aws',
+      region: 'us-east-1',
+      version: '20261202000000',
+      previousVersion: '20261201000000',
+    },
+  ],
+  invalid: {
+    value: { deliveryId: 'd', webhookId: 'w', cloud: 'aws', region: 'us-east-1', version: 'v2', previousVersion: null },
+    field: 'previousVersion',
+  },
+};
+
+const cases = [
+  schedulerTickCase,
+  jobFailedCase,
+  regionSyncCase,
+  priceChangedCase,
+  syncCompletedCase,
+  webhookDeliveryCase,
+] as EventCase<unknown>[];
 
 describe.each(cases)('$contract.type', ({ contract, examples, invalid }) => {
   const avroType = avsc.Type.forSchema(contract.schema as unknown as avsc.Schema);

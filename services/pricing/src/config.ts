@@ -1,6 +1,6 @@
 // Pricing's own variables, validated with the common ones at start: a bad value stops the
 // start with a message naming the variable.
-import { delayListVar, durationVar, intVar, listVar, secretVar, stringVar, urlVar } from '@tickflow/runtime';
+import { booleanVar, delayListVar, durationVar, intVar, listVar, secretVar, stringVar, urlVar } from '@tickflow/runtime';
 import { z } from 'zod';
 
 /** An AWS region code as the price list names regions: `us-east-1`, `ap-southeast-2`, `us-gov-west-1`. */
@@ -25,6 +25,10 @@ export const pricingConfig = z.object({
   /** Partitions of pricing's request topic: as many regions sync at once (one per partition). */
   PRICING_PARTITIONS: intVar(2, 1, 64),
   PRICING_DB_SCHEMA: stringVar('pricing').refine((v) => /^[a-z_][a-z0-9_]{0,62}$/.test(v), 'must be a lower-case SQL name'),
+  /** Longest wait for a webhook receiver's answer. */
+  PRICING_WEBHOOK_TIMEOUT: durationVar('10s'),
+  /** Lets webhooks reach loopback, private and link-local addresses (SSRF guard off): for a receiver on the same network, and tests. */
+  PRICING_WEBHOOK_ALLOW_PRIVATE: booleanVar(false),
   /** The token the HTTP API's write routes ask for (`Authorization: Bearer …`). */
   PRICING_API_TOKEN: secretVar({ minLength: 16 }),
 });

@@ -3,11 +3,23 @@
 //   GET /v1/regions                                     each region's version, last sync and result
 //   GET /v1/prices?cloud=&region=&instanceType=&os=&tenancy=&term=&minVcpu=&minMemoryGiB=&maxPricePerHour=&sort=&limit=&offset=&all=
 //   GET /v1/prices/:cloud/:region/:instanceType         its rows (every OS, tenancy and term) and its history of price changes
+// Webhooks, with the API token (`Authorization: Bearer …`):
+//   POST /v1/webhooks {url, clouds?, regions?, instanceFamilies?, minPercent?}   registers one; its signing secret is in this reply only
+//   GET /v1/webhooks, DELETE /v1/webhooks/:id
+import { bearerTokenCheck } from '@tickflow/runtime';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type CatalogueRepository, type CatalogueRow, PRICE_SORTS, type PriceFilter } from './adapters/catalogue-repository.ts';
+import type { WebhookRepository } from './adapters/webhook-repository.ts';
+import type { WebhookSender } from './adapters/webhook-sender.ts';
+import { readRegistration } from './domain/webhooks.ts';
 
 export interface PricingApiOptions {
   repository: CatalogueRepository;
+  webhooks: WebhookRepository;
+  /** Says whether a webhook's URL may be reached (the SSRF guard). */
+  sender: WebhookSender;
+  /** When set, the webhook routes need `Authorization: Bearer <token>`. */
+  apiToken: string | undefined;
 }
 
 const MAX_LIMIT = 1000;
@@ -80,6 +92,24 @@ export function pricingApi(options: PricingApiOptions) {
         return { cloud, region, instanceType, prices: rows, history: history.map(({ sku: _, ...change }) => change) };
       },
     );
+
+    app.register(async (hooks) => {
+      if (options.apiToken !== undefined) hooks.addHook('onRequest', bearerTokenCheck(options.apiToken));
+      hooks.post('/v1/webhooks', async (request, reply) => {
+        const read = readRegistration(request.body);
+        if ('error' in read) return reply.code(400).send(read);
+        const forbidden = await options.sender.forbidden(read.registration.url);
+        if (forbidden !== null) return reply.code(400).send({ error: `url is not one a webhook may reach: ${forbidden}`, field: 'url' });
+        return reply.code(201).send(await options.webhooks.create(read.registration));
+      });
+      hooks.get('/v1/webhooks', async () => ({ webhooks: await options.webhooks.list() }));
+      hooks.delete<{ Params: { id: string } }>('/v1/webhooks/:id', async (request, reply) => {
+        const { id } = request.params;
+        if (!/^[0-9a-f-]{36}$/.test(id)) return reply.code(400).send({ error: `'${id}' is not a webhook id`, field: 'id' });
+        if (!(await options.webhooks.delete(id))) return reply.code(404).send({ error: `no webhook ${id}`, field: 'id' });
+        return reply.code(204).send();
+      });
+    });
   };
 }
 

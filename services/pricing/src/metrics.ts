@@ -27,6 +27,12 @@ export class PricingMetrics {
     buckets: [0.1, 0.5, 1, 5, 15, 30, 60, 120, 300, 900],
     registers: [this.registry],
   });
+  readonly webhookDeliveries = new Counter({
+    name: 'tickflow_pricing_webhook_deliveries_total',
+    help: 'Webhook POSTs by HTTP status (error: no answer)',
+    labelNames: ['status'] as const,
+    registers: [this.registry],
+  });
   readonly priceListCalls = new Histogram({
     name: 'tickflow_pricing_price_list_request_duration_seconds',
     help: 'Requests to the price list by route and HTTP status (error: no answer), time to the first byte',

@@ -1,14 +1,23 @@
 // Pricing, defined once: its configuration, its topics, and what it is made of. Syncs the
 // public AWS EC2 price list into a catalogue in PostgreSQL and announces what changed (see the README).
 import { fileURLToPath } from 'node:url';
-import { pricingPriceChanged, pricingRegionSyncRequested, pricingSyncCompleted, schedulerTick } from '@tickflow/contracts';
+import {
+  pricingPriceChanged,
+  pricingRegionSyncRequested,
+  pricingSyncCompleted,
+  pricingWebhookDelivery,
+  schedulerTick,
+} from '@tickflow/contracts';
 import { dedupe, defineService, logging } from '@tickflow/messaging';
-import { readMigrations, ServiceDatabase } from '@tickflow/runtime';
+import { readMigrations, ServiceDatabase, SideEffectLedger, sideEffectLedgerMigration } from '@tickflow/runtime';
 import { AwsPriceList } from './adapters/aws-price-list.ts';
 import { CatalogueRepository } from './adapters/catalogue-repository.ts';
+import { WebhookRepository } from './adapters/webhook-repository.ts';
+import { WebhookSender } from './adapters/webhook-sender.ts';
 import { pricingConfig } from './config.ts';
 import { regionSyncHandler } from './handlers/region-sync.ts';
 import { schedulerTickHandler } from './handlers/scheduler-tick.ts';
+import { webhookDeliveryHandler } from './handlers/webhook-delivery.ts';
 import { pricingApi } from './http-api.ts';
 import { PricingMetrics } from './metrics.ts';
 import { pricingTopics, requestsTopic } from './topics.ts';
@@ -29,7 +38,7 @@ export const service = defineService({
       databaseUrl: config.infrastructure.databaseUrl,
       applicationName: 'tickflow-pricing',
       schema: config.PRICING_DB_SCHEMA,
-      migrations: readMigrations(migrationsDirectory),
+      migrations: [...readMigrations(migrationsDirectory), sideEffectLedgerMigration],
       // Per region syncing: two staging writes in flight and the switch.
       poolSize: config.PRICING_PARTITIONS * 3 + 4,
       onMigrated: (applied) => {
@@ -37,6 +46,17 @@ export const service = defineService({
       },
     });
     const repository = new CatalogueRepository(db);
+    const webhooks = new WebhookRepository(db);
+    const sender = new WebhookSender({
+      timeoutMs: config.PRICING_WEBHOOK_TIMEOUT,
+      allowPrivate: config.PRICING_WEBHOOK_ALLOW_PRIVATE,
+      onDelivery: ({ status }) => metrics.webhookDeliveries.inc({ status: String(status) }),
+    });
+    const ledger = new SideEffectLedger({
+      pool: db.pool,
+      schema: config.PRICING_DB_SCHEMA,
+      leaseMs: config.PRICING_WEBHOOK_TIMEOUT * 3 + 10_000,
+    });
     const priceList = new AwsPriceList({
       baseUrl: config.PRICING_AWS_BASE_URL,
       timeoutMs: config.PRICING_FETCH_TIMEOUT,
@@ -61,11 +81,12 @@ export const service = defineService({
           .route(
             requests,
             pricingRegionSyncRequested,
-            regionSyncHandler({ priceList, repository, metrics, batchRows: config.PRICING_BATCH_ROWS }),
+            regionSyncHandler({ priceList, repository, metrics, batchRows: config.PRICING_BATCH_ROWS, webhooks, requestsTopic: requests }),
           )
+          .route(requests, pricingWebhookDelivery, webhookDeliveryHandler({ webhooks, sender, ledger }))
           .emits(pricingPriceChanged, pricingSyncCompleted);
       },
-      http: pricingApi({ repository }),
+      http: pricingApi({ repository, webhooks, sender, apiToken: config.PRICING_API_TOKEN }),
       readiness: async () => ({
         postgres: await db.check().then(
           () => true,

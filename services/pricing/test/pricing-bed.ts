@@ -17,6 +17,7 @@ import {
 import pg from 'pg';
 
 const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+export const PRICING_TOKEN = 'pricing-test-token-0123456789';
 export const db = new pg.Pool({ connectionString: stack.databaseUrl, max: 4 });
 
 export class PricingBed {
@@ -41,6 +42,7 @@ export class PricingBed {
       PRICING_RETRY_TIERS: '1s,2s',
       PRICING_BATCH_ROWS: '500',
       PRICING_FETCH_TIMEOUT: '5s',
+      PRICING_API_TOKEN: PRICING_TOKEN,
       ...env,
     });
     this.processes.push(started);

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { eventually, expectedRate, stack } from '@tickflow/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PricingBed } from './pricing-bed.ts';
+import { PRICING_TOKEN, PricingBed } from './pricing-bed.ts';
 
 const V1 = '20261101000000';
 const V2 = '20261201000000';
@@ -136,6 +136,22 @@ describe('pricing', () => {
     const bad = await fetch(`${service.url}/v1/prices?minVcpu=lots`);
     expect(bad.status).toBe(400);
     expect(await bad.json()).toEqual({ error: "minVcpu must be a whole number from 0 to 100000, got 'lots'", field: 'minVcpu' });
+
+    // A webhook must not reach loopback, private or link-local addresses (SSRF), by name or number.
+    for (const [url, why] of [
+      ['http://127.0.0.1:9/hook', 'resolves to 127.0.0.1, a loopback address'],
+      ['http://localhost:9/hook', 'a loopback address'],
+      ['http://169.254.169.254/latest/meta-data/', 'a link-local address'],
+      ['http://[fd00::1]/hook', 'a unique-local (private) address'],
+    ] as const) {
+      const refused = await fetch(`${service.url}/v1/webhooks`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${PRICING_TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ url }),
+      });
+      expect(refused.status, url).toBe(400);
+      expect(((await refused.json()) as { error: string }).error, url).toContain(why);
+    }
 
     // The first sync is one trace: the tick, both regions, their downloads.
     await eventually(

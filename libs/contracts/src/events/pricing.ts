@@ -116,3 +116,32 @@ export const pricingSyncCompleted = defineEvent<PricingSyncCompleted>('tickflow.
     { name: 'durationMs', type: 'long' },
   ],
 });
+
+/**
+ * Deliver one webhook the changes of one region's new version that pass its filters. Sent on
+ * `pricing.requests` by the region's sync once its changes are announced, keyed by the
+ * webhook, so one subscriber's failures retry on the tiers and end in the DLQ on their own.
+ */
+export interface PricingWebhookDelivery {
+  /** The receiver's idempotency key too (`X-Tickflow-Delivery`). */
+  deliveryId: string;
+  webhookId: string;
+  cloud: string;
+  region: string;
+  version: string;
+  previousVersion: string;
+}
+
+export const pricingWebhookDelivery = defineEvent<PricingWebhookDelivery>('tickflow.pricing.webhook-delivery', {
+  type: 'record',
+  name: 'PricingWebhookDelivery',
+  namespace: 'tickflow.pricing',
+  fields: [
+    { name: 'deliveryId', type: 'string' },
+    { name: 'webhookId', type: 'string' },
+    { name: 'cloud', type: 'string' },
+    { name: 'region', type: 'string' },
+    { name: 'version', type: 'string' },
+    { name: 'previousVersion', type: 'string' },
+  ],
+});

@@ -1,14 +1,21 @@
 // One region's sync: skip it when the region index names the version already current (no
 // request) or the file answers 304 to its ETag; otherwise stream the file into the staging of
 // its version and switch the region to it at once (the previous catalogue stays readable until
-// then, whatever stops the sync). Then announce: one `price.changed` per row that differs, and
-// a `sync.completed`. The announcement is marked done only after it went out, so a sync that
+// then, whatever stops the sync). Then announce: one `price.changed` per row that differs, a
+// `sync.completed`, and one delivery per webhook that may want the changes. The announcement is marked done only after it went out, so a sync that
 // dies between the switch and the events announces on redelivery (at least once).
-import { type PricingRegionSyncRequested, type PricingSyncCompleted, pricingPriceChanged, pricingSyncCompleted } from '@tickflow/contracts';
+import {
+  type PricingRegionSyncRequested,
+  type PricingSyncCompleted,
+  pricingPriceChanged,
+  pricingSyncCompleted,
+  pricingWebhookDelivery,
+} from '@tickflow/contracts';
 import { FatalError, type Handler, type MessageContext } from '@tickflow/messaging';
 import { describeError } from '@tickflow/runtime';
 import type { AwsPriceList } from '../adapters/aws-price-list.ts';
 import type { CatalogueRepository, RegionState } from '../adapters/catalogue-repository.ts';
+import type { WebhookRepository } from '../adapters/webhook-repository.ts';
 import { OfferFileError, readOfferFile } from '../domain/offer-file.ts';
 import type { PricingMetrics } from '../metrics.ts';
 import { stageOffer } from '../offer-staging.ts';
@@ -18,6 +25,9 @@ export interface RegionSyncDependencies {
   repository: CatalogueRepository;
   metrics: PricingMetrics;
   batchRows: number;
+  webhooks: WebhookRepository;
+  /** Where webhook deliveries go: the service's own request topic. */
+  requestsTopic: string;
 }
 
 /** Changes emitted at once: the transport writes them together. */
@@ -108,6 +118,18 @@ async function announce(
     }
   }
   await message.emit(pricingSyncCompleted, summary(message.payload, state, 'synced', state.durationMs), `${cloud}/${region}`);
+  if (state.previousVersion !== null && state.changes > 0) {
+    for (const webhook of await deps.webhooks.forRegion(cloud, region)) {
+      // The same id on a redelivery: dedupe drops the message, and the ledger the POST.
+      const deliveryId = `${cloud}/${region}/${version}/${webhook.id}`;
+      await message.send(
+        deps.requestsTopic,
+        pricingWebhookDelivery,
+        { deliveryId, webhookId: webhook.id, cloud, region, version, previousVersion: state.previousVersion },
+        { key: webhook.id, id: deliveryId },
+      );
+    }
+  }
   await deps.repository.markAnnounced({ cloud, region, version });
 }
 
