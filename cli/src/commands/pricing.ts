@@ -121,8 +121,12 @@ export async function pricingShowCommand(
   output.result({ ...shown, prices }, (s) => renderShown(s));
 }
 
-/** Shared first, as most people run: then Dedicated, then Host. */
-const tenancyRank = (tenancy: string) => ['Shared', 'Dedicated', 'Host'].indexOf(tenancy) >>> 0;
+/** Shared first, as most people run: then Dedicated, then Host, then any other. */
+const TENANCIES = ['Shared', 'Dedicated', 'Host'];
+function tenancyRank(tenancy: string): number {
+  const rank = TENANCIES.indexOf(tenancy);
+  return rank === -1 ? TENANCIES.length : rank;
+}
 
 function renderShown(s: Shown): string {
   const first = s.prices[0];

@@ -120,7 +120,8 @@ interface RegionRow {
   problem_count: number;
 }
 
-interface ChangeRow {
+/** A row of price_changes as pg returns it (numeric as text). */
+export interface ChangeRow {
   sku: string;
   term: string;
   instance_type: string;
@@ -410,7 +411,7 @@ function regionOf(row: RegionRow): RegionState {
   };
 }
 
-function changeOf(row: ChangeRow): PriceChange {
+export function changeOf(row: ChangeRow): PriceChange {
   return {
     sku: row.sku,
     term: row.term,

@@ -3,7 +3,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { ServiceDatabase } from '@tickflow/runtime';
 import type { WebhookRegistration } from '../domain/webhooks.ts';
-import type { PriceChange, RegionVersion } from './catalogue-repository.ts';
+import { type ChangeRow, changeOf, type PriceChange, type RegionVersion } from './catalogue-repository.ts';
 
 export interface Webhook extends WebhookRegistration {
   id: string;
@@ -82,31 +82,11 @@ export class WebhookRepository {
       AND (percent IS NULL OR abs(percent) >= $5::numeric)`;
     const values = [cloud, region, version, webhook.instanceFamilies, webhook.minPercent];
     const total = await this.db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${this.changes} WHERE ${where}`, values);
-    const rows = await this.db.pool.query(
-      `SELECT sku, term, instance_type, operating_system, tenancy, license_model, pre_installed_software, capacity_status, currency,
-              change, old_hourly::text, new_hourly::text, percent::text, detected_at
-         FROM ${this.changes} WHERE ${where} ORDER BY instance_type, sku, term LIMIT $6`,
+    const rows = await this.db.pool.query<ChangeRow>(
+      `SELECT * FROM ${this.changes} WHERE ${where} ORDER BY instance_type, sku, term LIMIT $6`,
       [...values, limit],
     );
-    return {
-      total: total.rows[0]?.n ?? 0,
-      changes: rows.rows.map((r) => ({
-        sku: r.sku,
-        term: r.term,
-        instanceType: r.instance_type,
-        operatingSystem: r.operating_system,
-        tenancy: r.tenancy,
-        licenseModel: r.license_model,
-        preInstalledSoftware: r.pre_installed_software,
-        capacityStatus: r.capacity_status,
-        currency: r.currency,
-        change: r.change,
-        oldHourly: r.old_hourly,
-        newHourly: r.new_hourly,
-        percent: r.percent,
-        detectedAt: r.detected_at,
-      })),
-    };
+    return { total: total.rows[0]?.n ?? 0, changes: rows.rows.map(changeOf) };
   }
 }
 
