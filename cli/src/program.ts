@@ -128,10 +128,18 @@ export function buildProgram(streams: CliStreams, run: (json: boolean | undefine
   pricing
     .command('sync')
     .description('sync prices now: a tick of pricing-daily sent onto pricing.requests (every configured region, or those given)')
-    .option('--region <regions>', 'comma-separated AWS region codes, e.g. us-east-1,eu-west-1')
-    .option('--cloud <cloud>', 'the cloud to sync: aws')
+    .option('--region <regions>', 'comma-separated regions, AWS codes or Azure names: us-east-1,eu-west-1,eastus')
+    .option('--cloud <cloud>', 'only this cloud: aws or azure (default: every cloud configured)')
     .option('--json', 'print the result as JSON')
-    .addHelpText('after', examples('tickflow pricing sync', 'tickflow pricing sync --region us-east-1'))
+    .addHelpText(
+      'after',
+      examples(
+        'tickflow pricing sync',
+        'tickflow pricing sync --region us-east-1',
+        'tickflow pricing sync --cloud azure',
+        'tickflow pricing sync --region eastus',
+      ),
+    )
     .action((options: { region?: string; cloud?: string; json?: boolean }) =>
       run(options.json, async (context, output) => (await import('./commands/pricing.ts')).pricingSyncCommand(context, output, options)),
     );
@@ -146,12 +154,15 @@ export function buildProgram(streams: CliStreams, run: (json: boolean | undefine
   pricing
     .command('show')
     .description("an instance type's prices in a region (every OS, tenancy and term of running instances) and its last changes")
-    .argument('<instanceType>', 'e.g. m5.large')
-    .option('--region <region>', 'the region, e.g. us-east-1 (required)')
-    .option('--cloud <cloud>', 'the cloud: aws')
+    .argument('<instanceType>', 'e.g. m5.large, Standard_D2s_v3')
+    .option('--region <region>', 'the region, e.g. us-east-1 or eastus (required; its name says the cloud)')
+    .option('--cloud <cloud>', 'the cloud: aws or azure (checked against the region)')
     .option('--all', 'capacity reservations too')
     .option('--json', 'print the result as JSON')
-    .addHelpText('after', examples('tickflow pricing show m5.large --region us-east-1'))
+    .addHelpText(
+      'after',
+      examples('tickflow pricing show m5.large --region us-east-1', 'tickflow pricing show Standard_D2s_v3 --region eastus'),
+    )
     .action((instanceType: string, options: { region?: string; cloud?: string; all?: boolean; json?: boolean }) =>
       run(options.json, async (context, output) =>
         (await import('./commands/pricing.ts')).pricingShowCommand(context, output, instanceType, options),

@@ -1,6 +1,8 @@
-// `tickflow pricing sync [--region r,…]`, `tickflow pricing status` and `tickflow pricing show
-// <instanceType> --region r`: a sync now (the seed's manual run), each region's state, and one
-// instance type's prices and changes (services/pricing).
+// `tickflow pricing sync [--cloud c] [--region r,…]`, `tickflow pricing status` and `tickflow
+// pricing show <instanceType> --region r`: a sync now (the seed's manual run), each region's
+// state, and one instance type's prices and changes (services/pricing). A region's name says
+// its cloud (`us-east-1` is AWS's, `eastus` Azure's), so --cloud is needed only to sync every
+// region of one cloud.
 import type { CliContext } from '../cli-context.ts';
 import { UsageError } from '../cli-errors.ts';
 import type { Output } from '../output.ts';
@@ -9,7 +11,22 @@ import { renderTable } from '../text-table.ts';
 import { produceEvent } from './produce.ts';
 
 const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
-const CLOUDS = ['aws'];
+const AZURE_REGION = /^[a-z][a-z0-9]+$/;
+const CLOUDS = ['aws', 'azure'];
+
+function checkCloud(cloud: string | undefined): void {
+  if (cloud !== undefined && !CLOUDS.includes(cloud)) throw new UsageError(`--cloud must be one of ${CLOUDS.join(', ')}, got '${cloud}'`);
+}
+
+/** The cloud a region's name belongs to, checked against --cloud when given. */
+function cloudOfRegion(region: string, cloud: string | undefined): string {
+  const named = AWS_REGION.test(region) ? 'aws' : AZURE_REGION.test(region) ? 'azure' : undefined;
+  if (named === undefined) {
+    throw new UsageError(`--region takes AWS region codes such as us-east-1 or Azure region names such as eastus, got '${region}'`);
+  }
+  if (cloud !== undefined && cloud !== named) throw new UsageError(`--region ${region} is not an ${cloud} region name`);
+  return named;
+}
 
 interface RegionState {
   cloud: string;
@@ -62,14 +79,13 @@ function pricingApi(context: CliContext): ServiceApi {
 }
 
 export async function pricingSyncCommand(context: CliContext, output: Output, options: { region?: string; cloud?: string }): Promise<void> {
-  const cloud = options.cloud ?? 'aws';
-  if (!CLOUDS.includes(cloud)) throw new UsageError(`--cloud must be one of ${CLOUDS.join(', ')}, got '${cloud}'`);
+  const { cloud } = options;
+  checkCloud(cloud);
   const regions = (options.region ?? '')
     .split(',')
     .map((r) => r.trim())
     .filter((r) => r !== '');
-  const bad = regions.filter((r) => !AWS_REGION.test(r));
-  if (bad.length > 0) throw new UsageError(`--region takes AWS region codes such as us-east-1, got '${bad.join("', '")}'`);
+  for (const region of regions) cloudOfRegion(region, cloud);
   const { pricingRequestsTopic, schemaRegistryUrl } = context.config();
   // A tick as the daily schedule sends it, straight onto pricing's topic: no scheduler needed.
   const produced = await produceEvent(context.kafka(), context.registry(), schemaRegistryUrl, {
@@ -79,13 +95,13 @@ export async function pricingSyncCommand(context: CliContext, output: Output, op
     payload: {
       schedule: 'pricing-daily',
       scheduledTime: new Date().toISOString(),
-      payload: { cloud, ...(regions.length > 0 ? { regions: regions.join(',') } : {}), manual: 'true' },
+      payload: { ...(cloud === undefined ? {} : { cloud }), ...(regions.length > 0 ? { regions: regions.join(',') } : {}), manual: 'true' },
     },
   });
   output.result(
-    { ...produced, cloud, regions },
+    { ...produced, cloud: cloud ?? null, regions },
     (p) =>
-      `sync of ${p.regions.length > 0 ? p.regions.join(', ') : `every ${p.cloud} region configured`} requested (event ${p.id} on ${p.topic}); follow it with: tickflow pricing status`,
+      `sync of ${p.regions.length > 0 ? p.regions.join(', ') : `every ${p.cloud ?? ''}${p.cloud ? ' ' : ''}region configured`} requested (event ${p.id} on ${p.topic}); follow it with: tickflow pricing status`,
   );
 }
 
@@ -107,13 +123,11 @@ export async function pricingShowCommand(
   instanceType: string,
   options: { region?: string; cloud?: string; all?: boolean },
 ): Promise<void> {
-  if (options.region === undefined || !AWS_REGION.test(options.region)) {
-    throw new UsageError(
-      `--region takes an AWS region code such as us-east-1${options.region === undefined ? '' : `, got '${options.region}'`}`,
-    );
+  checkCloud(options.cloud);
+  if (options.region === undefined) {
+    throw new UsageError('--region is required: an AWS region code such as us-east-1 or an Azure region name such as eastus');
   }
-  const cloud = options.cloud ?? 'aws';
-  if (!CLOUDS.includes(cloud)) throw new UsageError(`--cloud must be one of ${CLOUDS.join(', ')}, got '${cloud}'`);
+  const cloud = cloudOfRegion(options.region, options.cloud);
   const path = `/v1/prices/${encodeURIComponent(cloud)}/${encodeURIComponent(options.region)}/${encodeURIComponent(instanceType)}`;
   const shown = await callServiceApi<Shown>(pricingApi(context), 'GET', path);
   // Running instances unless --all: capacity reservations repeat every rate.
@@ -130,9 +144,16 @@ function tenancyRank(tenancy: string): number {
 
 function renderShown(s: Shown): string {
   const first = s.prices[0];
-  const head = [
-    `${s.instanceType} in ${s.cloud}/${s.region}${first ? `: ${first.vcpu ?? '?'} vCPU, ${first.memoryGiB ?? '?'} GiB${first.gpu ? `, ${first.gpu} GPU` : ''}, version ${first.version}` : ''}`,
-  ];
+  // Azure's price list says nothing of cores or memory: left out rather than shown as unknown.
+  const shape = first
+    ? [
+        first.vcpu === null ? null : `${first.vcpu} vCPU`,
+        first.memoryGiB === null ? null : `${first.memoryGiB} GiB`,
+        first.gpu ? `${first.gpu} GPU` : null,
+      ]
+    : [];
+  const facts = [...shape.filter((f) => f !== null), ...(first ? [`version ${first.version}`] : [])];
+  const head = [`${s.instanceType} in ${s.cloud}/${s.region}${facts.length > 0 ? `: ${facts.join(', ')}` : ''}`];
   const sorted = [...s.prices].sort(
     (a, b) =>
       a.operatingSystem.localeCompare(b.operatingSystem) ||

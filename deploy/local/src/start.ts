@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 import { ensureLocalApiToken } from '@tickflow/runtime';
 import { InstallError } from './installers.ts';
 import { clazarStandInScript, prepareLocalMetering } from './local-metering.ts';
-import { awsPriceListStandInScript, prepareLocalPricing } from './local-pricing.ts';
+import { prepareLocalPricing } from './local-pricing.ts';
 import { serviceNodeFlags } from './node-flags.ts';
 import { repoRoot } from './paths.ts';
 import { StackError, status, up } from './stack.ts';
@@ -74,11 +74,9 @@ async function main(): Promise<number> {
   if (services.includes('pricing')) {
     const pricing = prepareLocalPricing(env);
     env = pricing.env;
-    if (pricing.standIn) {
-      processes.unshift({ name: 'aws-prices', script: awsPriceListStandInScript });
-      console.log(
-        `stack | pricing syncs from the AWS price list stand-in at ${env.PRICING_AWS_BASE_URL} (set PRICING_AWS_BASE_URL for the real one)`,
-      );
+    for (const standIn of pricing.standIns) {
+      processes.unshift({ name: standIn.name, script: standIn.script });
+      console.log(`stack | ${standIn.note}`);
     }
   }
   const width = Math.max(...processes.map((p) => p.name.length));

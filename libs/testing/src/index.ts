@@ -13,6 +13,16 @@ export {
   OFFER_ROUTE,
   startAwsPriceListStandIn,
 } from './aws-price-list-stand-in.ts';
+export {
+  AZURE_PRICES_ROUTE,
+  type AzureRegionPrices,
+  type AzureRetailItem,
+  type AzureRetailPricesStandIn,
+  type AzureRetailPricesStandInOptions,
+  azureRetailItems,
+  DEFAULT_AZURE_SIZES,
+  startAzureRetailPricesStandIn,
+} from './azure-retail-prices-stand-in.ts';
 export { type ClazarStandIn, type ClazarStandInOptions, type ClazarUsage, startClazarStandIn } from './clazar-stand-in.ts';
 export { type CliRun, repoRoot, tickflow, tickflowJson } from './cli-process.ts';
 export { freePort } from './free-port.ts';

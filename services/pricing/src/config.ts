@@ -4,7 +4,9 @@ import { booleanVar, delayListVar, durationVar, intVar, listVar, secretVar, stri
 import { z } from 'zod';
 
 /** An AWS region code as the price list names regions: `us-east-1`, `ap-southeast-2`, `us-gov-west-1`. */
-const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+export const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+/** An Azure region as the Retail Prices API names it (`armRegionName`): `eastus`, `westeurope`, `southcentralus`. */
+export const AZURE_REGION = /^[a-z][a-z0-9]+$/;
 
 export const pricingConfig = z.object({
   /** Prefix of the topics and the consumer group; tests run several side by side. */
@@ -15,6 +17,16 @@ export const pricingConfig = z.object({
   PRICING_AWS_REGIONS: listVar('').refine(
     (regions) => regions.every((r) => AWS_REGION.test(r)),
     'must be a comma-separated list of AWS region codes such as us-east-1',
+  ),
+  /** The public Azure Retail Prices API; no credentials. */
+  PRICING_AZURE_BASE_URL: urlVar(['http', 'https'], 'https://prices.azure.com'),
+  /**
+   * Azure regions the daily tick syncs, e.g. `eastus,westeurope`; empty: none (Azure has no
+   * index of regions to read, and all of them is a quarter of a million prices).
+   */
+  PRICING_AZURE_REGIONS: listVar('').refine(
+    (regions) => regions.every((r) => AZURE_REGION.test(r)),
+    'must be a comma-separated list of Azure region names such as eastus',
   ),
   /** Rows (products or rates) written per statement while an offer file is staged. */
   PRICING_BATCH_ROWS: intVar(5000, 100, 100_000),

@@ -4,7 +4,7 @@
 // whatever the file's size. What the file gets wrong is counted, not fatal.
 import type { CatalogueRepository, SyncFindings } from './adapters/catalogue-repository.ts';
 import type { InstanceProduct, TermRate } from './domain/ec2-offer.ts';
-import { OfferFileError, type OfferHeader, type OfferItem } from './domain/offer-file.ts';
+import { type OfferHeader, type OfferItem, PriceDataError } from './domain/offer-file.ts';
 
 /** Problems kept word for word; the rest are counted. */
 const KEPT_PROBLEMS = 50;
@@ -44,7 +44,7 @@ export async function stageOffer(
   const stagingVersion = async (): Promise<string> => {
     if (version !== null) return version;
     version = header.version ?? options.expectedVersion;
-    if (version === null) throw new OfferFileError(`${region}: the offer file names no version before its products`);
+    if (version === null) throw new PriceDataError(`${region}: the offer file names no version before its products`);
     await repository.beginStaging({ cloud, region });
     return version;
   };
@@ -95,7 +95,7 @@ export async function stageOffer(
   }
   const staged = await stagingVersion();
   if (header.version !== undefined && header.version !== staged) {
-    throw new OfferFileError(`${region}: the offer file says version ${header.version} after its products were staged as ${staged}`);
+    throw new PriceDataError(`${region}: the offer file says version ${header.version} after its products were staged as ${staged}`);
   }
   return {
     version: staged,

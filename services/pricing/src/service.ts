@@ -1,5 +1,5 @@
 // Pricing, defined once: its configuration, its topics, and what it is made of. Syncs the
-// public AWS EC2 price list into a catalogue in PostgreSQL and announces what changed (see the README).
+// public AWS EC2 price list and Azure's retail VM prices into a catalogue in PostgreSQL and announces what changed (see the README).
 import { fileURLToPath } from 'node:url';
 import {
   pricingPriceChanged,
@@ -11,6 +11,7 @@ import {
 import { dedupe, defineService, logging } from '@tickflow/messaging';
 import { readMigrations, ServiceDatabase, SideEffectLedger, sideEffectLedgerMigration } from '@tickflow/runtime';
 import { AwsPriceList } from './adapters/aws-price-list.ts';
+import { AzureRetailPrices } from './adapters/azure-retail-prices.ts';
 import { CatalogueRepository } from './adapters/catalogue-repository.ts';
 import { WebhookRepository } from './adapters/webhook-repository.ts';
 import { WebhookSender } from './adapters/webhook-sender.ts';
@@ -63,6 +64,12 @@ export const service = defineService({
       onCall: ({ route, status, seconds }) => metrics.priceListCalls.observe({ route, status: String(status) }, seconds),
       onBytes: (bytes) => metrics.bytesRead.inc(bytes),
     });
+    const azure = new AzureRetailPrices({
+      baseUrl: config.PRICING_AZURE_BASE_URL,
+      timeoutMs: config.PRICING_FETCH_TIMEOUT,
+      onCall: ({ route, status, seconds }) => metrics.priceListCalls.observe({ route, status: String(status) }, seconds),
+      onBytes: (bytes) => metrics.bytesRead.inc(bytes),
+    });
     // PostgreSQL may be down at start: the service still starts, and each handler tries the migrations again first.
     await db.ready().catch((error: unknown) => log.warn('PostgreSQL not ready; migrations will be retried', { error }));
     const requests = requestsTopic(instance);
@@ -74,14 +81,28 @@ export const service = defineService({
           .route(
             requests,
             schedulerTick,
-            schedulerTickHandler({ priceList, regions: config.PRICING_AWS_REGIONS, requestsTopic: requests }),
+            schedulerTickHandler({
+              priceList,
+              azure,
+              regions: config.PRICING_AWS_REGIONS,
+              azureRegions: config.PRICING_AZURE_REGIONS,
+              requestsTopic: requests,
+            }),
             // Options of the topic, for both types: a region's file may take minutes to stream.
             { concurrency: config.PRICING_PARTITIONS, timeoutMs: 30 * 60_000 },
           )
           .route(
             requests,
             pricingRegionSyncRequested,
-            regionSyncHandler({ priceList, repository, metrics, batchRows: config.PRICING_BATCH_ROWS, webhooks, requestsTopic: requests }),
+            regionSyncHandler({
+              priceList,
+              azure,
+              repository,
+              metrics,
+              batchRows: config.PRICING_BATCH_ROWS,
+              webhooks,
+              requestsTopic: requests,
+            }),
           )
           .route(requests, pricingWebhookDelivery, webhookDeliveryHandler({ webhooks, sender, ledger }))
           .emits(pricingPriceChanged, pricingSyncCompleted);

@@ -47,6 +47,7 @@ const onDemand = (sku: string, hourly: string): TermRate => ({
   leaseYears: null,
   purchaseOption: null,
   offeringClass: null,
+  effectiveStart: null,
 });
 
 async function catalogue(view = 'catalogue'): Promise<string[]> {
@@ -116,5 +117,45 @@ describe('the price catalogue', () => {
     ]);
     expect((await repository.changesOf(v2, { sku: 'A', term: 'on-demand' }, 1)).map((c) => c.sku)).toEqual(['B']);
     expect((await repository.history('aws', 'us-east-1', 'm5.large', 10)).map((c) => c.sku).sort()).toEqual(['A', 'W']);
+  });
+
+  it('stages a paged source a page at a time with its cursor, and keeps the newer of two prices for one term', async () => {
+    const azure = { cloud: 'azure', region: 'eastus', version: '20261204020000' };
+    await repository.beginStaging(azure, { version: azure.version, firstPage: 'https://prices.example/p?$skip=0' });
+    const dated = (hourly: string, effectiveStart: string | null) => ({ ...onDemand('D2/Linux', hourly), effectiveStart });
+    const page = (rates: TermRate[], problems: string[] = []) => ({
+      products: [product('D2/Linux', 'Standard_D2s_v3', { vcpu: null, memoryGiB: null })],
+      rates,
+      problems,
+      items: rates.length,
+      bytes: 100,
+    });
+    // Azure lists one meter twice, at two dates; within a page and across pages the newer price wins.
+    const first = await repository.stagePage(
+      azure,
+      page([dated('0.2', '2026-10-01T00:00:00Z'), dated('0.1', '2026-11-01T00:00:00Z'), dated('0.3', null)], ['p1']),
+      'https://prices.example/p?$skip=3',
+      50,
+    );
+    expect(first).toMatchObject({
+      version: azure.version,
+      nextPage: 'https://prices.example/p?$skip=3',
+      pages: 1,
+      items: 3,
+      problems: ['p1'],
+    });
+    const second = await repository.stagePage(azure, page([dated('0.4', '2026-09-01T00:00:00Z')], ['p2']), null, 1);
+    expect(second).toMatchObject({ nextPage: null, pages: 2, items: 4, problems: ['p1'], problemCount: 2, bytes: 200 });
+    const held = await db.pool.query(`SELECT hourly::text, effective_start FROM ${db.table('terms')} WHERE cloud = 'azure'`);
+    expect(held.rows.map((r) => [r.hourly, (r.effective_start as Date).toISOString()])).toEqual([['0.1', '2026-11-01T00:00:00.000Z']]);
+    expect((await repository.region('azure', 'eastus'))?.staging).toMatchObject({ pages: 2, nextPage: null });
+
+    // A newer sync that began staging: the older one's pages are refused, and the switch clears the cursor.
+    const newer = { ...azure, version: '20261205020000' };
+    await repository.beginStaging(newer, { version: newer.version, firstPage: 'https://prices.example/p?$skip=0' });
+    expect(await repository.stagePage(azure, page([dated('0.5', null)]), null, 50)).toBeNull();
+    await repository.stagePage(newer, page([dated('0.11', null)]), null, 50);
+    await repository.makeCurrent(newer, { ...findings('', []), etag: null });
+    expect(await repository.region('azure', 'eastus')).toMatchObject({ currentVersion: newer.version, staging: null, rows: 1 });
   });
 });

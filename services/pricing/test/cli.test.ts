@@ -66,14 +66,42 @@ describe('tickflow pricing', () => {
     );
   });
 
+  it('syncs an Azure region, told by its name, and shows a size’s prices', async () => {
+    bed = new PricingBed();
+    await bed.startPriceList({ 'us-east-1': { version: V1, instanceTypes: ['m5.large'] } });
+    await bed.startAzure({ eastus: {} });
+    const service = await bed.start();
+    const env = { PRICING_INSTANCE: bed.instance, PRICING_URL: service.url };
+
+    // No PRICING_AZURE_REGIONS: a region named is synced all the same.
+    const sync = await tickflowJson<{ regions: string[]; cloud: string | null }>(['pricing', 'sync', '--region', 'eastus'], env);
+    expect(sync).toMatchObject({ regions: ['eastus'], cloud: null });
+    const [done] = await bed.completed(1);
+    expect(done?.key).toBe('azure/eastus');
+    expect(done?.payload).toMatchObject({ result: 'synced', rows: 50 });
+
+    const shown = await tickflow(['pricing', 'show', 'Standard_D2s_v3', '--region', 'eastus'], env);
+    expect(shown.code).toBe(0);
+    // Azure says nothing of vCPUs or memory: left out rather than shown as unknown.
+    expect(shown.stdout).toMatch(/^Standard_D2s_v3 in azure\/eastus: version \d{14}$/m);
+    expect(shown.stdout).toMatch(/Linux\s+NA\s+No License required\s+Shared\s+Used\s+on-demand\s+0\.096 USD/);
+    expect(shown.stdout).toMatch(/Linux\s+NA\s+No License required\s+Shared\s+Used\s+reserved-1yr\s+0\.0576484018 USD/);
+    expect(shown.stdout).toMatch(/Windows\s+NA\s+License Included\s+Shared\s+Used\s+spot\s+0\.0376 USD/);
+  });
+
   it('refuses a bad flag, naming it', async () => {
     const badRegion = await tickflow(['pricing', 'sync', '--region', 'us-east-1,Mars']);
     expect(badRegion.code).toBe(2);
-    expect(badRegion.stderr).toContain("--region takes AWS region codes such as us-east-1, got 'Mars'");
+    expect(badRegion.stderr).toContain(
+      "--region takes AWS region codes such as us-east-1 or Azure region names such as eastus, got 'Mars'",
+    );
     const noRegion = await tickflow(['pricing', 'show', 'm5.large']);
     expect(noRegion.code).toBe(2);
-    expect(noRegion.stderr).toContain('--region takes an AWS region code such as us-east-1');
+    expect(noRegion.stderr).toContain('--region is required: an AWS region code such as us-east-1 or an Azure region name such as eastus');
     const badCloud = await tickflow(['pricing', 'sync', '--cloud', 'gcp']);
-    expect(badCloud.stderr).toContain("--cloud must be one of aws, got 'gcp'");
+    expect(badCloud.stderr).toContain("--cloud must be one of aws, azure, got 'gcp'");
+    const mismatch = await tickflow(['pricing', 'sync', '--cloud', 'azure', '--region', 'us-east-1']);
+    expect(mismatch.code).toBe(2);
+    expect(mismatch.stderr).toContain('--region us-east-1 is not an azure region name');
   });
 });

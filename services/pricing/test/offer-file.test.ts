@@ -1,7 +1,7 @@
 import { expectedRate, offerFileChunks } from '@tickflow/testing';
 import { describe, expect, it } from 'vitest';
 import type { InstanceProduct, TermRate } from '../src/domain/ec2-offer.ts';
-import { OfferFileError, type OfferItem, readOfferFile } from '../src/domain/offer-file.ts';
+import { type OfferItem, PriceDataError, readOfferFile } from '../src/domain/offer-file.ts';
 
 const offer = {
   formatVersion: 'v1.0',
@@ -73,7 +73,7 @@ describe('an offer file read as a stream', () => {
       'us-east-1/index.json: formatVersion "v2.0" is not one this reader knows (v1.0)',
     );
     await expect(read(JSON.stringify({ hello: 'world' }))).rejects.toThrow(/no formatVersion: not an offer file/);
-    await expect(read('[1, 2]')).rejects.toThrow(OfferFileError);
+    await expect(read('[1, 2]')).rejects.toThrow(PriceDataError);
   });
 
   it('fails a file cut short or malformed, naming the character where it went wrong', async () => {

@@ -1,16 +1,20 @@
 // What pricing's tests share: the service as a real process with its own topics and PostgreSQL
-// schema, the AWS price list stand-in it syncs from, and the events it writes, read back from Kafka.
+// schema, the AWS price list and Azure Retail Prices stand-ins it syncs from, and the events it
+// writes, read back from Kafka.
 import { fileURLToPath } from 'node:url';
 import { schedulerTick } from '@tickflow/contracts';
 import {
   type AwsPriceListStandIn,
   type AwsRegionOffer,
+  type AzureRegionPrices,
+  type AzureRetailPricesStandIn,
   EventTap,
   eventually,
   type ReadEvent,
   type StartedServiceProcess,
   stack,
   startAwsPriceListStandIn,
+  startAzureRetailPricesStandIn,
   startServiceProcess,
   uniqueName,
 } from '@tickflow/testing';
@@ -26,12 +30,19 @@ export class PricingBed {
   readonly tap = new EventTap();
   readonly processes: StartedServiceProcess[] = [];
   priceList!: AwsPriceListStandIn;
+  azure: AzureRetailPricesStandIn | undefined;
   events: ReadEvent[] = [];
   private ticks = 0;
 
   async startPriceList(regions: Record<string, AwsRegionOffer>): Promise<AwsPriceListStandIn> {
     this.priceList = await startAwsPriceListStandIn({ regions });
     return this.priceList;
+  }
+
+  /** Azure's prices, `pageSize` items a page; the service syncs the regions given unless `env` says otherwise. */
+  async startAzure(regions: Record<string, AzureRegionPrices>, pageSize = 1000): Promise<AzureRetailPricesStandIn> {
+    this.azure = await startAzureRetailPricesStandIn({ regions, pageSize });
+    return this.azure;
   }
 
   async start(env: Record<string, string> = {}): Promise<StartedServiceProcess> {
@@ -43,6 +54,7 @@ export class PricingBed {
       PRICING_BATCH_ROWS: '500',
       PRICING_FETCH_TIMEOUT: '5s',
       PRICING_API_TOKEN: PRICING_TOKEN,
+      ...(this.azure === undefined ? {} : { PRICING_AZURE_BASE_URL: this.azure.url }),
       ...env,
     });
     this.processes.push(started);
@@ -92,19 +104,24 @@ export class PricingBed {
     );
   }
 
-  async region(region: string): Promise<Record<string, unknown> | undefined> {
+  async region(region: string, cloud = 'aws'): Promise<Record<string, unknown> | undefined> {
     const result = await db
-      .query(`SELECT * FROM "${this.schema}".regions WHERE cloud = 'aws' AND region = $1`, [region])
+      .query(`SELECT * FROM "${this.schema}".regions WHERE cloud = $1 AND region = $2`, [cloud, region])
       .catch(() => undefined);
     return result?.rows[0];
   }
 
   /** Waits until the region's row holds what `ready` looks for. */
-  eventuallyRegion(region: string, ready: (row: Record<string, unknown>) => boolean, timeoutMs = 30_000): Promise<Record<string, unknown>> {
+  eventuallyRegion(
+    region: string,
+    ready: (row: Record<string, unknown>) => boolean,
+    timeoutMs = 30_000,
+    cloud = 'aws',
+  ): Promise<Record<string, unknown>> {
     return eventually(
-      `region ${region} as expected`,
+      `region ${cloud}/${region} as expected`,
       async () => {
-        const row = await this.region(region);
+        const row = await this.region(region, cloud);
         return row !== undefined && ready(row) ? row : undefined;
       },
       timeoutMs,
@@ -132,6 +149,7 @@ export class PricingBed {
     for (const p of this.processes.splice(0)) p.child.kill('SIGKILL');
     await this.tap.close();
     await this.priceList?.close().catch(() => undefined);
+    await this.azure?.close().catch(() => undefined);
     await db.query(`DROP SCHEMA IF EXISTS "${this.schema}" CASCADE`).catch(() => undefined);
   }
 }

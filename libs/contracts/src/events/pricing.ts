@@ -9,9 +9,13 @@ export interface PricingRegionSyncRequested {
   syncId: string;
   cloud: string;
   region: string;
-  /** The offer version the region index named when the sync was fanned out; null where the source has no versions (Azure). */
+  /**
+   * The version the sync makes current: for AWS the offer version the region index named when
+   * the sync was fanned out (null if its URL did not say); for Azure, which has no versions, the
+   * tick's time (`20261204020000`), shared by every attempt of the sync.
+   */
   version: string | null;
-  /** Where the offer file is, as the region index gives it (a path on the price list's base URL). */
+  /** AWS: the offer file, as the region index gives it (a path on the price list's base URL); Azure: the first page's URL. */
   url: string | null;
 }
 

@@ -3,7 +3,11 @@
 // migrations/001_pricing_catalogue.sql for why readers never see a sync half done.
 import type { PricingPriceChanged } from '@tickflow/contracts';
 import { type ServiceDatabase, withTransaction } from '@tickflow/runtime';
+import type pg from 'pg';
 import type { InstanceProduct, TermRate } from '../domain/ec2-offer.ts';
+
+/** The pool, or a client inside a transaction. */
+type Queryable = Pick<pg.PoolClient, 'query'>;
 
 export interface RegionVersion {
   cloud: string;
@@ -30,6 +34,21 @@ export interface RegionState {
   durationMs: number;
   missingAttributes: Record<string, number>;
   problemCount: number;
+  /** A paged sync under way: the version it stages and where it stands; null when none is. */
+  staging: PagedStaging | null;
+}
+
+/** Where a sync read page by page stands, kept with its staged rows. */
+export interface PagedStaging {
+  version: string;
+  /** The page to read next; null once the last page is staged. */
+  nextPage: string | null;
+  pages: number;
+  items: number;
+  /** The first problems met, and how many in all. */
+  problems: string[];
+  problemCount: number;
+  bytes: number;
 }
 
 /** What a sync found in the file it staged, kept with the version it makes current. */
@@ -118,6 +137,13 @@ interface RegionRow {
   duration_ms: string;
   missing_attributes: Record<string, number>;
   problem_count: number;
+  staging_version: string | null;
+  staging_next_page: string | null;
+  staging_pages: number;
+  staging_items: number;
+  staging_problems: string[];
+  staging_problem_count: number;
+  staging_bytes: string;
 }
 
 /** A row of price_changes as pg returns it (numeric as text). */
@@ -170,7 +196,7 @@ export class CatalogueRepository {
    * current (cut short, or failed) goes, so staging starts clean. The current version stays;
    * a version equal to it is not staged again (readers would see it change under them).
    */
-  async beginStaging({ cloud, region }: Omit<RegionVersion, 'version'>): Promise<void> {
+  async beginStaging({ cloud, region }: Omit<RegionVersion, 'version'>, paged?: { version: string; firstPage: string }): Promise<void> {
     await this.db.ready();
     await withTransaction(this.db.pool, async (client) => {
       await client.query(`INSERT INTO ${this.t.regions} (cloud, region) VALUES ($1, $2) ON CONFLICT (cloud, region) DO NOTHING`, [
@@ -186,13 +212,54 @@ export class CatalogueRepository {
       for (const table of [this.t.terms, this.t.products]) {
         await client.query(`DELETE FROM ${table} WHERE cloud = $1 AND region = $2 AND version IS DISTINCT FROM $3`, [cloud, region, keep]);
       }
+      await client.query(
+        `UPDATE ${this.t.regions} SET staging_version = $3, staging_next_page = $4, staging_pages = 0, staging_items = 0,
+                staging_problems = '[]', staging_problem_count = 0, staging_bytes = 0
+          WHERE cloud = $1 AND region = $2`,
+        [cloud, region, paged?.version ?? null, paged?.firstPage ?? null],
+      );
+    });
+  }
+
+  /**
+   * Stages one page of a paged sync and moves its cursor past it, in one transaction: a sync
+   * stopped anywhere resumes at the first page not staged. Refused (false) when the region is
+   * no longer staging `version` (a newer sync began).
+   */
+  async stagePage(
+    target: RegionVersion,
+    page: { products: readonly InstanceProduct[]; rates: readonly TermRate[]; problems: readonly string[]; items: number; bytes: number },
+    nextPage: string | null,
+    keptProblems: number,
+  ): Promise<PagedStaging | null> {
+    return withTransaction(this.db.pool, async (client) => {
+      const cursor = await client.query<RegionRow>(
+        `SELECT * FROM ${this.t.regions} WHERE cloud = $1 AND region = $2 AND staging_version = $3 FOR UPDATE`,
+        [target.cloud, target.region, target.version],
+      );
+      const row = cursor.rows[0];
+      if (row === undefined) return null;
+      await this.stageProducts(target, page.products, client);
+      await this.stageTerms(target, page.rates, client);
+      const problems = [...row.staging_problems, ...page.problems].slice(0, keptProblems);
+      const updated = await client.query<RegionRow>(
+        `UPDATE ${this.t.regions} SET staging_next_page = $3, staging_pages = staging_pages + 1, staging_items = staging_items + $4,
+                staging_problems = $5, staging_problem_count = staging_problem_count + $6, staging_bytes = staging_bytes + $7
+          WHERE cloud = $1 AND region = $2 RETURNING *`,
+        [target.cloud, target.region, nextPage, page.items, JSON.stringify(problems), page.problems.length, page.bytes],
+      );
+      return regionOf(updated.rows[0] as RegionRow).staging;
     });
   }
 
   /** Stages a batch of products of `version`, in one statement. */
-  async stageProducts({ cloud, region, version }: RegionVersion, products: readonly InstanceProduct[]): Promise<void> {
+  async stageProducts(
+    { cloud, region, version }: RegionVersion,
+    products: readonly InstanceProduct[],
+    client: Queryable = this.db.pool,
+  ): Promise<void> {
     if (products.length === 0) return;
-    await this.db.pool.query(
+    await client.query(
       `INSERT INTO ${this.t.products} (cloud, region, version, sku, instance_type, instance_family, operating_system, tenancy,
                                        license_model, pre_installed_software, capacity_status, vcpu, memory_gib, gpu, storage, network)
        SELECT $1, $2, $3, p.sku, p."instanceType", p."instanceFamily", p."operatingSystem", p.tenancy, p."licenseModel",
@@ -205,16 +272,24 @@ export class CatalogueRepository {
     );
   }
 
-  /** Stages a batch of term rates of `version`, in one statement; prices go in as their decimal text. */
-  async stageTerms({ cloud, region, version }: RegionVersion, rates: readonly TermRate[]): Promise<void> {
+  /**
+   * Stages a batch of term rates of `version`, in one statement; prices go in as their decimal
+   * text. A term staged twice keeps the price that holds since later (the first, when neither says).
+   */
+  async stageTerms({ cloud, region, version }: RegionVersion, rates: readonly TermRate[], client: Queryable = this.db.pool): Promise<void> {
     if (rates.length === 0) return;
-    await this.db.pool.query(
-      `INSERT INTO ${this.t.terms} (cloud, region, version, sku, term, currency, hourly, upfront, lease_years, purchase_option, offering_class)
-       SELECT $1, $2, $3, t.sku, t.term, t.currency, t.hourly, t.upfront, t."leaseYears", t."purchaseOption", t."offeringClass"
+    await client.query(
+      `INSERT INTO ${this.t.terms} AS held (cloud, region, version, sku, term, currency, hourly, upfront, lease_years, purchase_option,
+                                            offering_class, effective_start)
+       SELECT $1, $2, $3, t.sku, t.term, t.currency, t.hourly, t.upfront, t."leaseYears", t."purchaseOption", t."offeringClass",
+              t."effectiveStart"
          FROM jsonb_to_recordset($4::jsonb) AS t(sku text, term text, currency text, hourly numeric, upfront numeric,
-              "leaseYears" integer, "purchaseOption" text, "offeringClass" text)
-       ON CONFLICT (cloud, region, version, sku, term) DO NOTHING`,
-      [cloud, region, version, JSON.stringify(rates)],
+              "leaseYears" integer, "purchaseOption" text, "offeringClass" text, "effectiveStart" timestamptz)
+       ON CONFLICT (cloud, region, version, sku, term) DO UPDATE
+         SET currency = EXCLUDED.currency, hourly = EXCLUDED.hourly, upfront = EXCLUDED.upfront, effective_start = EXCLUDED.effective_start
+       WHERE held.effective_start < EXCLUDED.effective_start`,
+      // One row per term in a statement: ON CONFLICT cannot update a row twice.
+      [cloud, region, version, JSON.stringify(newestPerTerm(rates))],
     );
   }
 
@@ -249,7 +324,7 @@ export class CatalogueRepository {
       const updated = await client.query<RegionRow>(
         `UPDATE ${this.t.regions} SET current_version = $3, previous_version = $4, publication_date = $5, etag = $6, synced_at = now(),
                 last_result = 'synced', last_error = NULL, rows = $7, changes = $8, problems = $9, problem_count = $10,
-                missing_attributes = $11, bytes = $12, duration_ms = $13
+                missing_attributes = $11, bytes = $12, duration_ms = $13, staging_version = NULL, staging_next_page = NULL
           WHERE cloud = $1 AND region = $2 RETURNING *`,
         [
           cloud,
@@ -389,6 +464,22 @@ export class CatalogueRepository {
   }
 }
 
+/** One rate per sku and term: the one that holds since later, the first when neither says. */
+function newestPerTerm(rates: readonly TermRate[]): readonly TermRate[] {
+  const kept = new Map<string, TermRate>();
+  for (const rate of rates) {
+    const key = `${rate.sku}\u0000${rate.term}`;
+    const held = kept.get(key);
+    if (
+      held === undefined ||
+      (rate.effectiveStart !== null && (held.effectiveStart === null || rate.effectiveStart > held.effectiveStart))
+    ) {
+      kept.set(key, rate);
+    }
+  }
+  return kept.size === rates.length ? rates : [...kept.values()];
+}
+
 function regionOf(row: RegionRow): RegionState {
   return {
     cloud: row.cloud,
@@ -408,6 +499,18 @@ function regionOf(row: RegionRow): RegionState {
     durationMs: Number(row.duration_ms),
     missingAttributes: row.missing_attributes,
     problemCount: row.problem_count,
+    staging:
+      row.staging_version === null
+        ? null
+        : {
+            version: row.staging_version,
+            nextPage: row.staging_next_page,
+            pages: row.staging_pages,
+            items: row.staging_items,
+            problems: row.staging_problems,
+            problemCount: row.staging_problem_count,
+            bytes: Number(row.staging_bytes),
+          },
   };
 }
 

@@ -79,9 +79,11 @@ export interface TermRate {
   /** What an hour costs, the upfront fee included: exact to 10 decimals, as AWS prices are. */
   hourly: Decimal;
   upfront: Decimal;
-  leaseYears: 1 | 3 | null;
+  leaseYears: number | null;
   purchaseOption: string | null;
   offeringClass: string | null;
+  /** Since when the price holds, ISO 8601; null when the source does not say. */
+  effectiveStart: string | null;
 }
 
 /** Decimals of an effective hourly rate: the precision of AWS's own prices. */
@@ -118,6 +120,7 @@ function onDemandRate(sku: string, offer: unknown): TermRate | null {
     leaseYears: null,
     purchaseOption: null,
     offeringClass: null,
+    effectiveStart: effectiveDateOf(offer),
   };
 }
 
@@ -148,7 +151,19 @@ function reservedRate(sku: string, offer: unknown): TermRate | null {
     leaseYears: years,
     purchaseOption: option,
     offeringClass,
+    effectiveStart: effectiveDateOf(offer),
   };
+}
+
+/** A term's `effectiveDate`, as an ISO time; null when missing or not a time. */
+function effectiveDateOf(offer: unknown): string | null {
+  const text = isObject(offer) ? offer.effectiveDate : undefined;
+  return isoTime(text);
+}
+
+export function isoTime(text: unknown): string | null {
+  const time = typeof text === 'string' ? Date.parse(text) : Number.NaN;
+  return Number.isNaN(time) ? null : new Date(time).toISOString();
 }
 
 interface PriceDimension {

@@ -8,8 +8,9 @@ import { type InstanceProduct, readProduct, readTerms, type TermKind, type TermR
 /** The offer file formats this reader knows. */
 export const KNOWN_FORMAT_VERSIONS = new Set(['v1.0']);
 
-export class OfferFileError extends Error {
-  override name = 'OfferFileError';
+/** An offer file, or a page of Azure's prices, that is not what it should be: fetching it again would not help. */
+export class PriceDataError extends Error {
+  override name = 'PriceDataError';
 }
 
 export interface OfferHeader {
@@ -34,7 +35,7 @@ function wanted(path: JsonPath): boolean {
 }
 
 /**
- * The items of the offer file read from `chunks`. Fails with an OfferFileError naming the
+ * The items of the offer file read from `chunks`. Fails with an PriceDataError naming the
  * character where the file is malformed or ends too soon, or an unknown format version.
  */
 export async function* readOfferFile(chunks: AsyncIterable<Uint8Array | string>, source: string): AsyncGenerator<OfferItem[]> {
@@ -46,10 +47,10 @@ export async function* readOfferFile(chunks: AsyncIterable<Uint8Array | string>,
       for (const { path, value } of batch) {
         if (path.length === 1) {
           const field = path[0] as keyof OfferHeader;
-          if (typeof value !== 'string') throw new OfferFileError(`${source}: ${field} is not a string`);
+          if (typeof value !== 'string') throw new PriceDataError(`${source}: ${field} is not a string`);
           if (field === 'formatVersion') {
             if (!KNOWN_FORMAT_VERSIONS.has(value)) {
-              throw new OfferFileError(
+              throw new PriceDataError(
                 `${source}: formatVersion ${JSON.stringify(value)} is not one this reader knows (${[...KNOWN_FORMAT_VERSIONS].join(', ')})`,
               );
             }
@@ -69,8 +70,8 @@ export async function* readOfferFile(chunks: AsyncIterable<Uint8Array | string>,
       if (items.length > 0) yield items;
     }
   } catch (error) {
-    if (error instanceof JsonStreamError) throw new OfferFileError(error.message, { cause: error });
+    if (error instanceof JsonStreamError) throw new PriceDataError(error.message, { cause: error });
     throw error;
   }
-  if (formatVersion === undefined) throw new OfferFileError(`${source}: no formatVersion: not an offer file`);
+  if (formatVersion === undefined) throw new PriceDataError(`${source}: no formatVersion: not an offer file`);
 }

@@ -1,9 +1,11 @@
-// One region's sync: skip it when the region index names the version already current (no
-// request) or the file answers 304 to its ETag; otherwise stream the file into the staging of
-// its version and switch the region to it at once (the previous catalogue stays readable until
-// then, whatever stops the sync). Then announce: one `price.changed` per row that differs, a
-// `sync.completed`, and one delivery per webhook that may want the changes. The announcement is marked done only after it went out, so a sync that
-// dies between the switch and the events announces on redelivery (at least once).
+// One region's sync: skip it when the version asked for is already current (no request) or
+// the AWS file answers 304 to its ETag; otherwise stage the version — an AWS offer file
+// streamed, or Azure's pages one by one from where an earlier attempt stopped — and switch the
+// region to it at once (the previous catalogue stays readable until then, whatever stops the
+// sync). Then announce: one `price.changed` per row that differs, a `sync.completed`, and one
+// delivery per webhook that may want the changes. The announcement is marked done only after
+// it went out, so a sync that dies between the switch and the events announces on redelivery
+// (at least once).
 import {
   type PricingRegionSyncRequested,
   type PricingSyncCompleted,
@@ -14,14 +16,17 @@ import {
 import { FatalError, type Handler, type MessageContext } from '@tickflow/messaging';
 import { describeError } from '@tickflow/runtime';
 import type { AwsPriceList } from '../adapters/aws-price-list.ts';
-import type { CatalogueRepository, RegionState } from '../adapters/catalogue-repository.ts';
+import type { AzureRetailPrices } from '../adapters/azure-retail-prices.ts';
+import type { CatalogueRepository, RegionState, SyncFindings } from '../adapters/catalogue-repository.ts';
 import type { WebhookRepository } from '../adapters/webhook-repository.ts';
-import { OfferFileError, readOfferFile } from '../domain/offer-file.ts';
+import { stageAzureRegion } from '../azure-staging.ts';
+import { PriceDataError, readOfferFile } from '../domain/offer-file.ts';
 import type { PricingMetrics } from '../metrics.ts';
 import { stageOffer } from '../offer-staging.ts';
 
 export interface RegionSyncDependencies {
   priceList: AwsPriceList;
+  azure: AzureRetailPrices;
   repository: CatalogueRepository;
   metrics: PricingMetrics;
   batchRows: number;
@@ -35,7 +40,7 @@ const ANNOUNCE_PAGE = 500;
 
 export function regionSyncHandler(deps: RegionSyncDependencies): Handler<PricingRegionSyncRequested> {
   return async (message) => {
-    const { cloud, region, version, url } = message.payload;
+    const { cloud, region, version } = message.payload;
     const started = Date.now();
     const state = await deps.repository.region(cloud, region);
 
@@ -54,22 +59,21 @@ export function regionSyncHandler(deps: RegionSyncDependencies): Handler<Pricing
       await message.emit(pricingSyncCompleted, summary(message.payload, state, 'unchanged', Date.now() - started), `${cloud}/${region}`);
       message.log.info('region unchanged', { cloud, region, version: state?.currentVersion ?? null, reason });
     };
-    if (version !== null && state?.currentVersion === version) return unchanged('the region index names the current version');
-    if (url === null) throw new FatalError(`${cloud}/${region}: the sync request names no offer file`);
+    if (version !== null && state?.currentVersion === version) return unchanged('the version asked for is current');
+    // Versions are times (`20261204020000`): a request for an older one than the region holds or
+    // stages is a redelivery from before (dedupe forgets across restarts), and must not turn the clock back.
+    const newer = [state?.currentVersion, state?.staging?.version].find((v) => v != null && version !== null && v > version);
+    if (newer !== undefined) {
+      message.log.info('sync request superseded', { cloud, region, version, newer });
+      return;
+    }
 
     try {
-      const opened = await deps.priceList.openOffer(url, { etag: state?.etag ?? null }, message.signal);
-      if (opened.status === 'not-modified') return unchanged('the offer file answered 304 to its ETag');
-      const staged = await stageOffer(readOfferFile(opened.chunks, url), deps.repository, {
-        cloud,
-        region,
-        expectedVersion: version,
-        batchRows: deps.batchRows,
-        onRows: (kind, count) => deps.metrics.rowsParsed.inc({ kind }, count),
-      });
+      const staged = cloud === 'azure' ? await stageAzure(message, deps, state) : await stageAws(message, deps, state);
+      if (staged === 'not-modified') return unchanged('the offer file answered 304 to its ETag');
       const current = await deps.repository.makeCurrent(
         { cloud, region, version: staged.version },
-        { ...staged.findings, etag: opened.etag, bytes: opened.bytesRead(), durationMs: Date.now() - started },
+        { ...staged.findings, durationMs: Date.now() - started },
       );
       deps.metrics.syncs.observe({ cloud, result: 'synced' }, (Date.now() - started) / 1000);
       message.log.info('region synced', {
@@ -87,11 +91,52 @@ export function regionSyncHandler(deps: RegionSyncDependencies): Handler<Pricing
     } catch (error) {
       deps.metrics.syncs.observe({ cloud, result: 'failed' }, (Date.now() - started) / 1000);
       await deps.repository.recordFailure(cloud, region, describeError(error).message).catch(() => undefined);
-      // A file that is not what it should be stays so when fetched again: to the dead letters, named.
-      if (error instanceof OfferFileError) throw new FatalError(error.message, { cause: error });
+      // A file or page that is not what it should be stays so when fetched again: to the dead letters, named.
+      if (error instanceof PriceDataError) throw new FatalError(error.message, { cause: error });
       throw error;
     }
   };
+}
+
+type Staged = 'not-modified' | { version: string; findings: Omit<SyncFindings, 'durationMs'> };
+
+/** An AWS region: its offer file, unless it answers 304 to the ETag of the copy held, streamed into staging. */
+async function stageAws(
+  message: MessageContext<PricingRegionSyncRequested>,
+  deps: RegionSyncDependencies,
+  state: RegionState | null,
+): Promise<Staged> {
+  const { cloud, region, version, url } = message.payload;
+  if (url === null) throw new FatalError(`${cloud}/${region}: the sync request names no offer file`);
+  const opened = await deps.priceList.openOffer(url, { etag: state?.etag ?? null }, message.signal);
+  if (opened.status === 'not-modified') return 'not-modified';
+  const staged = await stageOffer(readOfferFile(opened.chunks, url), deps.repository, {
+    cloud,
+    region,
+    expectedVersion: version,
+    batchRows: deps.batchRows,
+    onRows: (kind, count) => deps.metrics.rowsParsed.inc({ kind }, count),
+  });
+  return { version: staged.version, findings: { ...staged.findings, etag: opened.etag, bytes: opened.bytesRead() } };
+}
+
+/** An Azure region: its pages, staged one by one from where an earlier attempt of this version stopped. */
+async function stageAzure(
+  message: MessageContext<PricingRegionSyncRequested>,
+  deps: RegionSyncDependencies,
+  state: RegionState | null,
+): Promise<Staged> {
+  const { region, version, url } = message.payload;
+  if (version === null || url === null) throw new FatalError(`azure/${region}: the sync request names no version or first page`);
+  const findings = await stageAzureRegion(deps.azure, deps.repository, state, {
+    region,
+    version,
+    firstPage: url,
+    signal: message.signal,
+    onRows: (kind, count) => deps.metrics.rowsParsed.inc({ kind }, count),
+    onResume: (staging) => message.log.info('resuming the sync', { cloud: 'azure', region, version, page: staging.pages + 1 }),
+  });
+  return { version, findings };
 }
 
 async function announce(
