@@ -4,6 +4,8 @@
 // are classified as for the AWS price list: 5xx, 429, timeouts, network errors and a body cut
 // short pass (retried on the tiers, from the page that failed); other 4xx do not.
 import { inSpan } from '@tickflow/runtime';
+import { readAzurePricePage } from '../domain/azure-price-page.ts';
+import type { PageSource, PriceRowsPage } from '../paged-staging.ts';
 import { PriceListRefusedError, PriceListUnavailableError } from './aws-price-list.ts';
 
 /** The version with savings plans; its filter values are case-sensitive (`eastus`, `Virtual Machines`). */
@@ -17,23 +19,37 @@ export interface AzureRetailPricesOptions {
   onBytes?(bytes: number): void;
 }
 
-export class AzureRetailPrices {
+export class AzureRetailPrices implements PageSource {
+  readonly name = 'Azure Retail Prices';
   private readonly baseUrl: string;
 
   constructor(private readonly options: AzureRetailPricesOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
   }
 
-  /** The first page of a region's virtual machine prices. */
-  firstPageUrl(region: string): string {
+  /** The first page of a region's virtual machine prices: its URL. */
+  firstPage(region: string): string {
     const url = new URL('/api/retail/prices', `${this.baseUrl}/`);
     url.searchParams.set('api-version', AZURE_API_VERSION);
     url.searchParams.set('$filter', `serviceName eq 'Virtual Machines' and armRegionName eq '${region}'`);
     return url.toString();
   }
 
+  /** The page at `url` as catalogue rows; the next page's cursor is its URL. */
+  async read(region: string, url: string, signal?: AbortSignal): Promise<PriceRowsPage> {
+    const text = await this.page(url, signal);
+    const page = await readAzurePricePage(
+      (async function* () {
+        yield text;
+      })(),
+      url,
+      region,
+    );
+    return { ...page, bytes: Buffer.byteLength(text), next: page.nextPageLink };
+  }
+
   /** One page's body, whole. */
-  async page(url: string, signal?: AbortSignal): Promise<string> {
+  private async page(url: string, signal?: AbortSignal): Promise<string> {
     const controller = new AbortController();
     const stop = () => controller.abort();
     signal?.addEventListener('abort', stop, { once: true });

@@ -19,10 +19,10 @@ import type { AwsPriceList } from '../adapters/aws-price-list.ts';
 import type { AzureRetailPrices } from '../adapters/azure-retail-prices.ts';
 import type { CatalogueRepository, RegionState, SyncFindings } from '../adapters/catalogue-repository.ts';
 import type { WebhookRepository } from '../adapters/webhook-repository.ts';
-import { stageAzureRegion } from '../azure-staging.ts';
 import { PriceDataError, readOfferFile } from '../domain/offer-file.ts';
 import type { PricingMetrics } from '../metrics.ts';
 import { stageOffer } from '../offer-staging.ts';
+import { stagePagedRegion } from '../paged-staging.ts';
 
 export interface RegionSyncDependencies {
   priceList: AwsPriceList;
@@ -69,7 +69,7 @@ export function regionSyncHandler(deps: RegionSyncDependencies): Handler<Pricing
     }
 
     try {
-      const staged = cloud === 'azure' ? await stageAzure(message, deps, state) : await stageAws(message, deps, state);
+      const staged = cloud === 'azure' ? await stagePaged(message, deps, state) : await stageAws(message, deps, state);
       if (staged === 'not-modified') return unchanged('the offer file answered 304 to its ETag');
       const current = await deps.repository.makeCurrent(
         { cloud, region, version: staged.version },
@@ -120,21 +120,21 @@ async function stageAws(
   return { version: staged.version, findings: { ...staged.findings, etag: opened.etag, bytes: opened.bytesRead() } };
 }
 
-/** An Azure region: its pages, staged one by one from where an earlier attempt of this version stopped. */
-async function stageAzure(
+/** A paged region (Azure's): its pages, staged one by one from where an earlier attempt of this version stopped. */
+async function stagePaged(
   message: MessageContext<PricingRegionSyncRequested>,
   deps: RegionSyncDependencies,
   state: RegionState | null,
 ): Promise<Staged> {
-  const { region, version, url } = message.payload;
-  if (version === null || url === null) throw new FatalError(`azure/${region}: the sync request names no version or first page`);
-  const findings = await stageAzureRegion(deps.azure, deps.repository, state, {
+  const { cloud, region, version } = message.payload;
+  if (version === null) throw new FatalError(`${cloud}/${region}: the sync request names no version`);
+  const findings = await stagePagedRegion(deps.azure, deps.repository, state, {
+    cloud,
     region,
     version,
-    firstPage: url,
     signal: message.signal,
     onRows: (kind, count) => deps.metrics.rowsParsed.inc({ kind }, count),
-    onResume: (staging) => message.log.info('resuming the sync', { cloud: 'azure', region, version, page: staging.pages + 1 }),
+    onResume: (staging) => message.log.info('resuming the sync', { cloud, region, version, page: staging.pages + 1 }),
   });
   return { version, findings };
 }

@@ -77,7 +77,7 @@ async function fanOutAzure(
     await message.send(
       deps.requestsTopic,
       pricingRegionSyncRequested,
-      { syncId: message.event.id, cloud: 'azure', region, version, url: deps.azure.firstPageUrl(region) },
+      { syncId: message.event.id, cloud: 'azure', region, version, url: deps.azure.firstPage(region) },
       { key: `azure/${region}`, id: `${message.event.id}/azure/${region}` },
     );
   }
