@@ -76,10 +76,19 @@ const regionSyncCase: EventCase<PricingRegionSyncRequested> = {
       region: 'us-east-1',
       version: '20261201000000',
       url: '/offers/v1.0/aws/AmazonEC2/20261201000000/us-east-1/index.json',
+      source: null,
     },
-    { syncId: 'tick-1', cloud: 'azure', region: 'westeurope', version: null, url: null },
+    {
+      syncId: 'tick-1',
+      cloud: 'azure',
+      region: 'westeurope',
+      version: '20261204020000',
+      url: "https://prices.azure.com/api/retail/prices?$filter=armRegionName eq 'westeurope'",
+      source: null,
+    },
+    { syncId: 'tick-1', cloud: 'aws', region: 'eu-west-1', version: '20261204020000', url: null, source: 'query-api' },
   ],
-  invalid: { value: { syncId: 'tick-1', cloud: 'aws', region: 42, version: null, url: null }, field: 'region' },
+  invalid: { value: { syncId: 'tick-1', cloud: 'aws', region: 42, version: null, url: null, source: null }, field: 'region' },
 };
 
 const priceChangedCase: EventCase<PricingPriceChanged> = {

@@ -128,6 +128,43 @@ function* offerFilePieces(spec: OfferFileSpec): Generator<string> {
   yield '\n    }\n  }\n}\n';
 }
 
+/**
+ * The same products as the Price List Query API's `GetProducts` gives them, one document per
+ * product (the storage product first): `{product, serviceCode, terms: {OnDemand, Reserved},
+ * version, publicationDate}`, the terms keyed by `<sku>.<offerTermCode>` at once, one level
+ * less than in the offer file. Made from the file's own pieces, so both agree.
+ */
+export function offerProductDocuments(spec: OfferFileSpec): Record<string, unknown>[] {
+  const publicationDate = spec.publicationDate ?? publicationDateOf(spec.version);
+  const entry = (text: string) => Object.values(JSON.parse(`{${text}}`) as Record<string, unknown>)[0];
+  const storageSku = skuOf(spec.region, 'ebs', 'gp3');
+  const documents: Record<string, unknown>[] = [
+    {
+      product: {
+        sku: storageSku,
+        productFamily: 'Storage',
+        attributes: { servicecode: 'AmazonEC2', location: locationOf(spec.region), volumeApiName: 'gp3', regionCode: spec.region },
+      },
+      serviceCode: 'AmazonEC2',
+      terms: {},
+      version: spec.version,
+      publicationDate,
+    },
+  ];
+  for (const type of instanceTypesOf(spec)) {
+    for (const v of variantsOf(spec.region, type)) {
+      documents.push({
+        product: entry(productText(spec, v)),
+        serviceCode: 'AmazonEC2',
+        terms: { OnDemand: entry(onDemandText(spec, v)), ...(reservable(v) ? { Reserved: entry(reservedText(spec, v)) } : {}) },
+        version: spec.version,
+        publicationDate,
+      });
+    }
+  }
+  return documents;
+}
+
 function variantsOf(region: string, instanceType: string): Variant[] {
   const variants: Variant[] = [];
   for (const software of SOFTWARE) {

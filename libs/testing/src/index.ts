@@ -5,6 +5,7 @@ export {
   linuxOnDemand,
   type OfferFileSpec,
   offerFileChunks,
+  offerProductDocuments,
 } from './aws-offer-file.ts';
 export {
   type AwsPriceListStandIn,
@@ -13,6 +14,13 @@ export {
   OFFER_ROUTE,
   startAwsPriceListStandIn,
 } from './aws-price-list-stand-in.ts';
+export {
+  type AwsPricingApiStandIn,
+  type AwsPricingApiStandInOptions,
+  PRICING_API_ROUTE,
+  type PricingApiCall,
+  startAwsPricingApiStandIn,
+} from './aws-pricing-api-stand-in.ts';
 export {
   AZURE_PRICES_ROUTE,
   type AzureRegionPrices,

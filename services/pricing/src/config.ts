@@ -1,6 +1,6 @@
 // Pricing's own variables, validated with the common ones at start: a bad value stops the
 // start with a message naming the variable.
-import { booleanVar, delayListVar, durationVar, intVar, listVar, secretVar, stringVar, urlVar } from '@tickflow/runtime';
+import { booleanVar, delayListVar, durationVar, enumVar, intVar, listVar, secretVar, stringVar, urlVar } from '@tickflow/runtime';
 import { z } from 'zod';
 
 /** An AWS region code as the price list names regions: `us-east-1`, `ap-southeast-2`, `us-gov-west-1`. */
@@ -13,7 +13,17 @@ export const pricingConfig = z.object({
   PRICING_INSTANCE: stringVar('pricing').refine((v) => /^[A-Za-z0-9._-]+$/.test(v), 'must be a topic-safe name'),
   /** The public AWS price list (Bulk API); no credentials. */
   PRICING_AWS_BASE_URL: urlVar(['http', 'https'], 'https://pricing.us-east-1.amazonaws.com'),
-  /** Regions to sync, e.g. `us-east-1,eu-west-1`; empty: every region the region index lists. */
+  /**
+   * Where AWS's prices come from: `bulk`, the public price list's offer files (no
+   * credentials), or `query-api`, the Price List Query API's `GetProducts` (the seed's
+   * `--boto3` mode: AWS credentials from the standard chain, such as AWS_ACCESS_KEY_ID).
+   */
+  PRICING_AWS_SOURCE: enumVar(['bulk', 'query-api'], 'bulk'),
+  /** The Query API's endpoint when not AWS's own (`https://api.pricing.<PRICING_AWS_API_REGION>.amazonaws.com`). */
+  PRICING_AWS_API_ENDPOINT: stringVar('').refine((v) => v === '' || /^https?:\/\/[^\s]+$/.test(v), 'must be empty or an http or https URL'),
+  /** The region the Query API is called in: AWS serves it from these three. */
+  PRICING_AWS_API_REGION: enumVar(['us-east-1', 'eu-central-1', 'ap-south-1'], 'us-east-1'),
+  /** Regions to sync, e.g. `us-east-1,eu-west-1`; empty: every region the region index (or the Query API) lists. */
   PRICING_AWS_REGIONS: listVar('').refine(
     (regions) => regions.every((r) => AWS_REGION.test(r)),
     'must be a comma-separated list of AWS region codes such as us-east-1',

@@ -8,6 +8,12 @@ import type { CatalogueRepository, PagedStaging, RegionState, SyncFindings } fro
 import type { InstanceProduct, TermRate } from './domain/ec2-offer.ts';
 import { PriceDataError } from './domain/offer-file.ts';
 
+/** A page cursor the source no longer takes (an AWS NextToken expires): the region is read again from its first page. */
+export interface ExpiredCursor {
+  readonly cursorExpired: true;
+}
+const isExpiredCursor = (error: unknown) => (error as Partial<ExpiredCursor> | null)?.cursorExpired === true;
+
 /** Problems kept word for word, as for offer files; the rest are counted. */
 const KEPT_PROBLEMS = 50;
 
@@ -49,18 +55,31 @@ export async function stagePagedRegion(
 ): Promise<Omit<SyncFindings, 'durationMs'>> {
   const { cloud, region, version } = options;
   const target = { cloud, region, version };
+  const begin = async (): Promise<PagedStaging> => {
+    const firstPage = source.firstPage(region);
+    await repository.beginStaging(target, { version, firstPage });
+    return { version, nextPage: firstPage, pages: 0, items: 0, problems: [], problemCount: 0, bytes: 0 };
+  };
   let staging: PagedStaging;
   if (state?.staging?.version === version) {
     staging = state.staging;
     options.onResume?.(staging);
   } else {
-    const firstPage = source.firstPage(region);
-    await repository.beginStaging(target, { version, firstPage });
-    staging = { version, nextPage: firstPage, pages: 0, items: 0, problems: [], problemCount: 0, bytes: 0 };
+    staging = await begin();
   }
+  let restarted = false;
   while (staging.nextPage !== null) {
     const cursor = staging.nextPage;
-    const page = await source.read(region, cursor, options.signal);
+    let page: PriceRowsPage;
+    try {
+      page = await source.read(region, cursor, options.signal);
+    } catch (error) {
+      // Once per attempt: a cursor that expires again is retried on the tiers like any failure.
+      if (!isExpiredCursor(error) || restarted || staging.pages === 0) throw error;
+      restarted = true;
+      staging = await begin();
+      continue;
+    }
     if (page.next === cursor)
       throw new PriceDataError(`${cloud}/${region}: ${source.name} names page ${staging.pages + 1} as its own next page`);
     const moved = await repository.stagePage(target, page, page.next, KEPT_PROBLEMS);

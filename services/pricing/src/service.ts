@@ -11,6 +11,7 @@ import {
 import { dedupe, defineService, logging } from '@tickflow/messaging';
 import { readMigrations, ServiceDatabase, SideEffectLedger, sideEffectLedgerMigration } from '@tickflow/runtime';
 import { AwsPriceList } from './adapters/aws-price-list.ts';
+import { AwsPricingApi } from './adapters/aws-pricing-api.ts';
 import { AzureRetailPrices } from './adapters/azure-retail-prices.ts';
 import { CatalogueRepository } from './adapters/catalogue-repository.ts';
 import { WebhookRepository } from './adapters/webhook-repository.ts';
@@ -70,6 +71,15 @@ export const service = defineService({
       onCall: ({ route, status, seconds }) => metrics.priceListCalls.observe({ route, status: String(status) }, seconds),
       onBytes: (bytes) => metrics.bytesRead.inc(bytes),
     });
+    const queryApi =
+      config.PRICING_AWS_SOURCE === 'query-api'
+        ? new AwsPricingApi({
+            endpoint: config.PRICING_AWS_API_ENDPOINT || undefined,
+            apiRegion: config.PRICING_AWS_API_REGION,
+            timeoutMs: config.PRICING_FETCH_TIMEOUT,
+            onCall: ({ route, status, seconds }) => metrics.priceListCalls.observe({ route, status: String(status) }, seconds),
+          })
+        : null;
     // PostgreSQL may be down at start: the service still starts, and each handler tries the migrations again first.
     await db.ready().catch((error: unknown) => log.warn('PostgreSQL not ready; migrations will be retried', { error }));
     const requests = requestsTopic(instance);
@@ -83,6 +93,7 @@ export const service = defineService({
             schedulerTick,
             schedulerTickHandler({
               priceList,
+              queryApi,
               azure,
               regions: config.PRICING_AWS_REGIONS,
               azureRegions: config.PRICING_AZURE_REGIONS,
@@ -96,6 +107,7 @@ export const service = defineService({
             pricingRegionSyncRequested,
             regionSyncHandler({
               priceList,
+              queryApi,
               azure,
               repository,
               metrics,

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { schedulerTick } from '@tickflow/contracts';
 import {
   type AwsPriceListStandIn,
+  type AwsPricingApiStandIn,
   type AwsRegionOffer,
   type AzureRegionPrices,
   type AzureRetailPricesStandIn,
@@ -14,6 +15,7 @@ import {
   type StartedServiceProcess,
   stack,
   startAwsPriceListStandIn,
+  startAwsPricingApiStandIn,
   startAzureRetailPricesStandIn,
   startServiceProcess,
   uniqueName,
@@ -22,6 +24,7 @@ import pg from 'pg';
 
 const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 export const PRICING_TOKEN = 'pricing-test-token-0123456789';
+export const QUERY_API_KEY = { id: 'AKIATICKFLOWTEST0001', secret: 'query-api-secret-never-logged-0123456789' };
 export const db = new pg.Pool({ connectionString: stack.databaseUrl, max: 4 });
 
 export class PricingBed {
@@ -31,6 +34,7 @@ export class PricingBed {
   readonly processes: StartedServiceProcess[] = [];
   priceList!: AwsPriceListStandIn;
   azure: AzureRetailPricesStandIn | undefined;
+  queryApi: AwsPricingApiStandIn | undefined;
   events: ReadEvent[] = [];
   private ticks = 0;
 
@@ -45,6 +49,12 @@ export class PricingBed {
     return this.azure;
   }
 
+  /** AWS's Price List Query API; the service reads AWS from it (PRICING_AWS_SOURCE=query-api), signing with QUERY_API_KEY. */
+  async startQueryApi(regions: Record<string, AwsRegionOffer>): Promise<AwsPricingApiStandIn> {
+    this.queryApi = await startAwsPricingApiStandIn({ regions, accessKeyId: QUERY_API_KEY.id });
+    return this.queryApi;
+  }
+
   async start(env: Record<string, string> = {}): Promise<StartedServiceProcess> {
     const started = await startServiceProcess(main, {
       PRICING_INSTANCE: this.instance,
@@ -55,6 +65,14 @@ export class PricingBed {
       PRICING_FETCH_TIMEOUT: '5s',
       PRICING_API_TOKEN: PRICING_TOKEN,
       ...(this.azure === undefined ? {} : { PRICING_AZURE_BASE_URL: this.azure.url }),
+      ...(this.queryApi === undefined
+        ? {}
+        : {
+            PRICING_AWS_SOURCE: 'query-api',
+            PRICING_AWS_API_ENDPOINT: this.queryApi.url,
+            AWS_ACCESS_KEY_ID: QUERY_API_KEY.id,
+            AWS_SECRET_ACCESS_KEY: QUERY_API_KEY.secret,
+          }),
       ...env,
     });
     this.processes.push(started);
@@ -150,6 +168,7 @@ export class PricingBed {
     await this.tap.close();
     await this.priceList?.close().catch(() => undefined);
     await this.azure?.close().catch(() => undefined);
+    await this.queryApi?.close().catch(() => undefined);
     await db.query(`DROP SCHEMA IF EXISTS "${this.schema}" CASCADE`).catch(() => undefined);
   }
 }

@@ -17,6 +17,8 @@ export interface PricingRegionSyncRequested {
   version: string | null;
   /** AWS: the offer file, as the region index gives it (a path on the price list's base URL); Azure: the first page's URL. */
   url: string | null;
+  /** Where the prices come from: `query-api` for AWS's Price List Query API; null for the cloud's default (AWS's offer files, Azure Retail Prices). */
+  source: string | null;
 }
 
 export const pricingRegionSyncRequested = defineEvent<PricingRegionSyncRequested>('tickflow.pricing.region-sync', {
@@ -29,6 +31,7 @@ export const pricingRegionSyncRequested = defineEvent<PricingRegionSyncRequested
     { name: 'region', type: 'string' },
     { name: 'version', type: ['null', 'string'], default: null },
     { name: 'url', type: ['null', 'string'], default: null },
+    { name: 'source', type: ['null', 'string'], default: null },
   ],
 });
 

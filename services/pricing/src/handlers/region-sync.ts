@@ -16,6 +16,7 @@ import {
 import { FatalError, type Handler, type MessageContext } from '@tickflow/messaging';
 import { describeError } from '@tickflow/runtime';
 import type { AwsPriceList } from '../adapters/aws-price-list.ts';
+import type { AwsPricingApi } from '../adapters/aws-pricing-api.ts';
 import type { AzureRetailPrices } from '../adapters/azure-retail-prices.ts';
 import type { CatalogueRepository, RegionState, SyncFindings } from '../adapters/catalogue-repository.ts';
 import type { WebhookRepository } from '../adapters/webhook-repository.ts';
@@ -27,6 +28,8 @@ import { stagePagedRegion } from '../paged-staging.ts';
 export interface RegionSyncDependencies {
   priceList: AwsPriceList;
   azure: AzureRetailPrices;
+  /** AWS's Price List Query API, when PRICING_AWS_SOURCE=query-api. */
+  queryApi: AwsPricingApi | null;
   repository: CatalogueRepository;
   metrics: PricingMetrics;
   batchRows: number;
@@ -69,7 +72,8 @@ export function regionSyncHandler(deps: RegionSyncDependencies): Handler<Pricing
     }
 
     try {
-      const staged = cloud === 'azure' ? await stagePaged(message, deps, state) : await stageAws(message, deps, state);
+      const paged = cloud === 'azure' || message.payload.source === 'query-api';
+      const staged = paged ? await stagePaged(message, deps, state) : await stageAws(message, deps, state);
       if (staged === 'not-modified') return unchanged('the offer file answered 304 to its ETag');
       const current = await deps.repository.makeCurrent(
         { cloud, region, version: staged.version },
@@ -120,7 +124,7 @@ async function stageAws(
   return { version: staged.version, findings: { ...staged.findings, etag: opened.etag, bytes: opened.bytesRead() } };
 }
 
-/** A paged region (Azure's): its pages, staged one by one from where an earlier attempt of this version stopped. */
+/** A paged region (Azure's, or AWS's through the Query API): its pages, staged one by one from where an earlier attempt of this version stopped. */
 async function stagePaged(
   message: MessageContext<PricingRegionSyncRequested>,
   deps: RegionSyncDependencies,
@@ -128,7 +132,10 @@ async function stagePaged(
 ): Promise<Staged> {
   const { cloud, region, version } = message.payload;
   if (version === null) throw new FatalError(`${cloud}/${region}: the sync request names no version`);
-  const findings = await stagePagedRegion(deps.azure, deps.repository, state, {
+  const source = cloud === 'azure' ? deps.azure : deps.queryApi;
+  if (source === null)
+    throw new FatalError(`${cloud}/${region}: the request asks for the Query API, and PRICING_AWS_SOURCE is not query-api`);
+  const findings = await stagePagedRegion(source, deps.repository, state, {
     cloud,
     region,
     version,

@@ -3,15 +3,19 @@
 // region message carries the version and file it named, so a region whose version is the one
 // in the catalogue is skipped without fetching its file. Azure has no index nor versions: each
 // of its regions gets the tick's time as the version the sync makes, which every attempt of
-// that sync shares (so a retried sync resumes its paging rather than starting another).
+// that sync shares (so a retried sync resumes its paging rather than starting another); so
+// does AWS when its prices come from the Price List Query API, which pages too.
 import { pricingRegionSyncRequested, type SchedulerTick } from '@tickflow/contracts';
 import { FatalError, type Handler, type MessageContext } from '@tickflow/messaging';
 import type { AwsPriceList } from '../adapters/aws-price-list.ts';
+import type { AwsPricingApi } from '../adapters/aws-pricing-api.ts';
 import type { AzureRetailPrices } from '../adapters/azure-retail-prices.ts';
 import { AWS_REGION, AZURE_REGION } from '../config.ts';
 
 export interface SchedulerTickDependencies {
   priceList: AwsPriceList;
+  /** Set when AWS's prices come from the Price List Query API (PRICING_AWS_SOURCE=query-api). */
+  queryApi: AwsPricingApi | null;
   azure: AzureRetailPrices;
   /** PRICING_AWS_REGIONS: empty for every region the index lists. */
   regions: readonly string[];
@@ -41,6 +45,7 @@ export function schedulerTickHandler(deps: SchedulerTickDependencies): Handler<S
 }
 
 async function fanOutAws(message: MessageContext<SchedulerTick>, deps: SchedulerTickDependencies, asked: string[]): Promise<void> {
+  if (deps.queryApi !== null) return fanOutQueryApi(message, deps, deps.queryApi, asked);
   const offers = await deps.priceList.regionIndex(message.signal);
   const listed = new Set(offers.map((o) => o.region));
   const wanted = asked.length > 0 ? asked : deps.regions;
@@ -54,12 +59,35 @@ async function fanOutAws(message: MessageContext<SchedulerTick>, deps: Scheduler
     await message.send(
       deps.requestsTopic,
       pricingRegionSyncRequested,
-      { syncId: message.event.id, cloud: 'aws', region: offer.region, version: offer.version, url: offer.url },
+      { syncId: message.event.id, cloud: 'aws', region: offer.region, version: offer.version, url: offer.url, source: null },
       // The tick's id in each: a replayed tick sends the same messages, which dedupe drops.
       { key: `aws/${offer.region}`, id: `${message.event.id}/aws/${offer.region}` },
     );
   }
   message.log.info('region syncs fanned out', { cloud: 'aws', regions: chosen.length, unknown });
+}
+
+/** AWS through the Query API: the regions it names (GetAttributeValues), each synced page by page under the tick's time as version. */
+async function fanOutQueryApi(
+  message: MessageContext<SchedulerTick>,
+  deps: SchedulerTickDependencies,
+  queryApi: AwsPricingApi,
+  asked: string[],
+): Promise<void> {
+  const wanted = asked.length > 0 ? asked : deps.regions;
+  const listed = wanted.length > 0 ? wanted : await queryApi.regionCodes(message.signal);
+  const bad = listed.filter((r) => !AWS_REGION.test(r));
+  if (bad.length > 0) throw new FatalError(`not AWS region codes (such as us-east-1): ${bad.join(', ')}`);
+  const version = versionOf(message.payload.scheduledTime);
+  for (const region of listed) {
+    await message.send(
+      deps.requestsTopic,
+      pricingRegionSyncRequested,
+      { syncId: message.event.id, cloud: 'aws', region, version, url: null, source: 'query-api' },
+      { key: `aws/${region}`, id: `${message.event.id}/aws/${region}` },
+    );
+  }
+  message.log.info('region syncs fanned out', { cloud: 'aws', source: 'query-api', regions: listed.length, version });
 }
 
 async function fanOutAzure(
@@ -77,7 +105,7 @@ async function fanOutAzure(
     await message.send(
       deps.requestsTopic,
       pricingRegionSyncRequested,
-      { syncId: message.event.id, cloud: 'azure', region, version, url: deps.azure.firstPage(region) },
+      { syncId: message.event.id, cloud: 'azure', region, version, url: deps.azure.firstPage(region), source: null },
       { key: `azure/${region}`, id: `${message.event.id}/azure/${region}` },
     );
   }
