@@ -78,6 +78,7 @@ export const service = defineService({
             apiRegion: config.PRICING_AWS_API_REGION,
             timeoutMs: config.PRICING_FETCH_TIMEOUT,
             onCall: ({ route, status, seconds }) => metrics.priceListCalls.observe({ route, status: String(status) }, seconds),
+            onBytes: (bytes) => metrics.bytesRead.inc(bytes),
           })
         : null;
     // PostgreSQL may be down at start: the service still starts, and each handler tries the migrations again first.

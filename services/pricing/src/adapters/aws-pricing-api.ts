@@ -25,6 +25,8 @@ export interface AwsPricingApiOptions {
   apiRegion: string;
   timeoutMs: number;
   onCall?(call: { route: 'query-api'; status: number | 'error'; seconds: number }): void;
+  /** Told of the bytes of each page's products: for the bytes-read metric. */
+  onBytes?(bytes: number): void;
 }
 
 /** The token of a page AWS no longer takes: the region is read again from its first page. */
@@ -112,6 +114,7 @@ export class AwsPricingApi implements PageSource {
         rows.problems.push(...problems);
       }
     }
+    this.options.onBytes?.(rows.bytes);
     return rows;
   }
 

@@ -223,8 +223,8 @@ export class CatalogueRepository {
 
   /**
    * Stages one page of a paged sync and moves its cursor past it, in one transaction: a sync
-   * stopped anywhere resumes at the first page not staged. Refused (false) when the region is
-   * no longer staging `version` (a newer sync began).
+   * stopped anywhere resumes at the first page not staged. Null, and nothing staged, when the
+   * region is no longer staging `version` (a newer sync began).
    */
   async stagePage(
     target: RegionVersion,
