@@ -31,6 +31,18 @@ export {
   DEFAULT_AZURE_SIZES,
   startAzureRetailPricesStandIn,
 } from './azure-retail-prices-stand-in.ts';
+export {
+  type CarrierStandIn,
+  type CarrierStandInOptions,
+  CHRONOPOST_ROUTE,
+  DHL_ROUTES,
+  LA_POSTE_ROUTE,
+  podDocument,
+  type ShipmentState,
+  startChronopostStandIn,
+  startDhlStandIn,
+  startLaPosteStandIn,
+} from './carrier-stand-ins.ts';
 export { type ClazarStandIn, type ClazarStandInOptions, type ClazarUsage, startClazarStandIn } from './clazar-stand-in.ts';
 export { type CliRun, repoRoot, tickflow, tickflowJson } from './cli-process.ts';
 export { freePort } from './free-port.ts';
