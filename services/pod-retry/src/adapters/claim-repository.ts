@@ -48,7 +48,18 @@ interface ClaimRow {
   next_attempt_at: Date | null;
   registered_at: Date;
   updated_at: Date;
+  fetch_started_at: Date | null;
+  fetched_by: string | null;
+  carried_by: string | null;
 }
+
+/** What an attempt ended with, as the claim keeps it. */
+export type AttemptEnd =
+  | { outcome: 'success'; pod: { location: string; contentType: string; sha256: string } }
+  | { outcome: 'failed'; error: { class: string; code: string; message: string }; nextAttemptAt: Date }
+  | { outcome: 'gave_up'; error: { class: string; code: string; message: string } }
+  /** Not an attempt: the fetch waits (a quota, a Retry-After) and the claim goes back to what it was. */
+  | { outcome: 'deferred'; reason: string; until: Date };
 
 export class ClaimRepository {
   private readonly t: { claims: string; attempts: string };
@@ -124,6 +135,88 @@ export class ClaimRepository {
         at: h.at,
       })),
     };
+  }
+
+  /**
+   * Begins an attempt at a claim for the message `messageId`: only a claim that is `pending`
+   * or `failed`, or `fetching` by a fetcher whose lease (`leaseMs`) ran out, is taken; the
+   * claim is then `fetching` and its attempt counted. Null when it is not to be fetched now
+   * (another fetch holds it, or it is done): the message has nothing to do.
+   */
+  async beginAttempt(claimId: string, messageId: string, leaseMs: number): Promise<Claim | null> {
+    await this.db.ready();
+    const result = await this.db.pool.query<ClaimRow>(
+      `UPDATE ${this.t.claims}
+          SET pod_status = 'fetching', fetch_started_at = now(), fetched_by = $2, carried_by = $2, attempts = attempts + 1,
+              last_attempt_at = now(), updated_at = now()
+        WHERE claim_id = $1
+          AND (pod_status IN ('pending', 'failed')
+               OR (pod_status = 'fetching' AND fetch_started_at < now() - make_interval(secs => $3::double precision / 1000)))
+        RETURNING *`,
+      [claimId, messageId, leaseMs],
+    );
+    const row = result.rows[0];
+    return row ? claimOf(row) : null;
+  }
+
+  /**
+   * Ends the attempt `messageId` began, with its outcome, and adds it to the claim's history,
+   * in one transaction. False when the attempt is no longer the claim's (its lease ran out and
+   * another fetch took the claim): nothing is written.
+   */
+  async endAttempt(claimId: string, messageId: string, end: AttemptEnd, traceId: string | null): Promise<boolean> {
+    return withTransaction(this.db.pool, async (client) => {
+      const held = await client.query<ClaimRow>(
+        `SELECT * FROM ${this.t.claims} WHERE claim_id = $1 AND pod_status = 'fetching' AND fetched_by = $2 FOR UPDATE`,
+        [claimId, messageId],
+      );
+      const row = held.rows[0];
+      if (row === undefined) return false;
+      const error = end.outcome === 'failed' || end.outcome === 'gave_up' ? end.error : null;
+      switch (end.outcome) {
+        case 'success':
+          await client.query(
+            `UPDATE ${this.t.claims} SET pod_status = 'success', pod_location = $2, pod_content_type = $3, pod_sha256 = $4,
+                    next_attempt_at = NULL, fetch_started_at = NULL, fetched_by = NULL, carried_by = NULL, updated_at = now()
+              WHERE claim_id = $1`,
+            [claimId, end.pod.location, end.pod.contentType, end.pod.sha256],
+          );
+          break;
+        case 'failed':
+        case 'gave_up':
+          await client.query(
+            `UPDATE ${this.t.claims} SET pod_status = $2, last_error_class = $3, last_error_code = $4, last_error_message = $5,
+                    next_attempt_at = $6, fetch_started_at = NULL, fetched_by = NULL,
+                    carried_by = CASE WHEN $2 = 'failed' THEN carried_by END, updated_at = now()
+              WHERE claim_id = $1`,
+            [claimId, end.outcome, end.error.class, end.error.code, end.error.message, end.outcome === 'failed' ? end.nextAttemptAt : null],
+          );
+          break;
+        case 'deferred':
+          // The attempt did not happen: given back, and the claim is again what it was before it.
+          await client.query(
+            `UPDATE ${this.t.claims} SET pod_status = CASE WHEN attempts <= 1 THEN 'pending' ELSE 'failed' END, attempts = attempts - 1,
+                    next_attempt_at = $2, fetch_started_at = NULL, fetched_by = NULL, updated_at = now()
+              WHERE claim_id = $1`,
+            [claimId, end.until],
+          );
+          break;
+      }
+      await client.query(
+        `INSERT INTO ${this.t.attempts} (claim_id, attempt, outcome, error_class, error_code, error_message, trace_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+        [
+          claimId,
+          end.outcome === 'deferred' ? row.attempts - 1 : row.attempts,
+          end.outcome,
+          error?.class ?? null,
+          error?.code ?? (end.outcome === 'deferred' ? 'deferred' : null),
+          error?.message ?? (end.outcome === 'deferred' ? `${end.reason}; until ${end.until.toISOString()}` : null),
+          traceId,
+        ],
+      );
+      return true;
+    });
   }
 
   /** Claims by id, of one status or all, a page at a time after the id given. */
