@@ -172,7 +172,14 @@ export async function startHttpStandIn<const Route extends string>(options: Http
     } catch (error) {
       if (closing.signal.aborted) return;
       record.error = error instanceof Error ? (error.stack ?? error.message) : String(error);
-      send(response, { status: 500, body: { error: 'stand-in handler failed', message: String(error) } });
+      // Failing mid-body (a client that went away while a stream was written): the reply can only be cut.
+      if (response.headersSent) {
+        response.destroy();
+        return;
+      }
+      await send(response, { status: 500, body: { error: 'stand-in handler failed', message: String(error) } }).catch(() =>
+        response.destroy(),
+      );
     }
   }
 

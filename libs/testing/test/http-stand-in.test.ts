@@ -149,6 +149,24 @@ describe('routes', () => {
     expect(standIn.requests('GET /broken')[0]?.error).toContain('handler bug');
   });
 
+  it('cuts the reply when a streamed body fails after its headers went out, and records why', async () => {
+    const standIn = await startHttpStandIn({
+      routes: {
+        'GET /stream': () => ({
+          body: (async function* () {
+            yield 'first piece, ';
+            throw new Error('the generator broke');
+          })(),
+        }),
+      },
+    });
+    open.push(standIn);
+    const response = await fetch(`${standIn.url}/stream`);
+    expect(response.status).toBe(200);
+    await expect(response.text()).rejects.toThrow();
+    expect(standIn.requests('GET /stream')[0]?.error).toContain('the generator broke');
+  });
+
   it('refuses a route key that is not METHOD /path', async () => {
     await expect(startHttpStandIn({ routes: { '/no-method': () => ({}) } })).rejects.toThrow(/METHOD \/path/);
   });
