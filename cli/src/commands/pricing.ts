@@ -101,7 +101,7 @@ export async function pricingSyncCommand(context: CliContext, output: Output, op
   output.result(
     { ...produced, cloud: cloud ?? null, regions },
     (p) =>
-      `sync of ${p.regions.length > 0 ? p.regions.join(', ') : `every ${p.cloud ?? ''}${p.cloud ? ' ' : ''}region configured`} requested (event ${p.id} on ${p.topic}); follow it with: tickflow pricing status`,
+      `sync of ${p.regions.length > 0 ? p.regions.join(', ') : `every ${p.cloud ? `${p.cloud} ` : ''}region configured`} requested (event ${p.id} on ${p.topic}); follow it with: tickflow pricing status`,
   );
 }
 

@@ -1,25 +1,14 @@
 // A claim's attempts on the real PostgreSQL: one fetch at a time (a second message, or a second
 // replica, finds it held), a fetcher killed mid-fetch loses the claim once its lease runs out,
 // a deferral spends no attempt, and every outcome lands in the claim's history.
-import { fileURLToPath } from 'node:url';
-import { readMigrations, ServiceDatabase } from '@tickflow/runtime';
-import { stack, uniqueName } from '@tickflow/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ClaimRepository } from '../src/adapters/claim-repository.ts';
+import { testDatabase } from './test-database.ts';
 
-const db = new ServiceDatabase({
-  databaseUrl: stack.databaseUrl,
-  applicationName: 'pod-retry-test',
-  schema: uniqueName('pod_retry')
-    .toLowerCase()
-    .replace(/[^a-z0-9_]/g, '_')
-    .slice(0, 60),
-  migrations: readMigrations(fileURLToPath(new URL('../migrations', import.meta.url))),
-});
+const { db, drop } = testDatabase();
 const claims = new ClaimRepository(db);
 afterAll(async () => {
-  await db.pool.query(`DROP SCHEMA IF EXISTS "${db.schema}" CASCADE`);
-  await db.close();
+  await drop();
 });
 
 const register = (claimId: string) =>

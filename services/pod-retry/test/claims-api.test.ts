@@ -1,30 +1,19 @@
 // The claims registry on the real PostgreSQL, through the HTTP API as a client calls it.
-import { fileURLToPath } from 'node:url';
-import { readMigrations, ServiceDatabase } from '@tickflow/runtime';
-import { stack, uniqueName } from '@tickflow/testing';
 import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClaimRepository } from '../src/adapters/claim-repository.ts';
 import { podRetryApi } from '../src/http-api.ts';
+import { testDatabase } from './test-database.ts';
 
 const TOKEN = 'pod-retry-test-token-0123456789';
-const db = new ServiceDatabase({
-  databaseUrl: stack.databaseUrl,
-  applicationName: 'pod-retry-test',
-  schema: uniqueName('pod_retry')
-    .toLowerCase()
-    .replace(/[^a-z0-9_]/g, '_')
-    .slice(0, 60),
-  migrations: readMigrations(fileURLToPath(new URL('../migrations', import.meta.url))),
-});
+const { db, drop } = testDatabase();
 const app = Fastify();
 app.register(podRetryApi({ claims: new ClaimRepository(db), carriers: ['dhl', 'colissimo', 'chronopost'], apiToken: TOKEN }));
 
 beforeAll(() => app.ready());
 afterAll(async () => {
   await app.close();
-  await db.pool.query(`DROP SCHEMA IF EXISTS "${db.schema}" CASCADE`);
-  await db.close();
+  await drop();
 });
 
 const call = (method: 'GET' | 'POST', url: string, payload?: unknown, token = TOKEN) =>

@@ -20,7 +20,7 @@ export interface AzurePricePage {
 const wanted = (path: JsonPath) =>
   (path.length === 2 && path[0] === 'Items') || (path.length === 1 && (path[0] === 'NextPageLink' || path[0] === 'Count'));
 
-/** Fails with an PriceDataError naming the character where the page is malformed or ends too soon, or what it lacks. */
+/** Fails with a PriceDataError naming the character where the page is malformed or ends too soon, or what it lacks. */
 export async function readAzurePricePage(
   chunks: AsyncIterable<Uint8Array | string>,
   source: string,

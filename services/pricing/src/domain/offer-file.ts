@@ -35,7 +35,7 @@ function wanted(path: JsonPath): boolean {
 }
 
 /**
- * The items of the offer file read from `chunks`. Fails with an PriceDataError naming the
+ * The items of the offer file read from `chunks`. Fails with a PriceDataError naming the
  * character where the file is malformed or ends too soon, or an unknown format version.
  */
 export async function* readOfferFile(chunks: AsyncIterable<Uint8Array | string>, source: string): AsyncGenerator<OfferItem[]> {

@@ -24,7 +24,7 @@ export interface SchedulerTickDependencies {
   requestsTopic: string;
 }
 
-export const CLOUDS = ['aws', 'azure'] as const;
+const CLOUDS = ['aws', 'azure'] as const;
 
 export function schedulerTickHandler(deps: SchedulerTickDependencies): Handler<SchedulerTick> {
   return async (message) => {
